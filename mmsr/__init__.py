@@ -1,0 +1,18 @@
+"""mmsr: the Squeeze-and-Remember block for MMSegmentation and MMPretrain.
+
+``import mmsr`` (or ``custom_imports=dict(imports=['mmsr'])`` in a config):
+
+* registers ``SRBlock``, ``DropBlock`` and ``CBAM`` in mmengine's root ``MODELS`` (so every
+  downstream registry, and mmcv's ``plugins=``, finds them) - needs only torch + mmengine;
+* registers the SR backbones in mmseg's and in mmpretrain's ``MODELS`` when those packages are
+  installed (each part is skipped, never an error, when its package is absent);
+* makes mmengine checkpoints load under torch >= 2.6 with ``weights_only=True`` kept on
+  (see :mod:`mmsr.engine.safe_checkpoint`).
+"""
+from .engine import safe_checkpoint
+from .models import SRBlock, available_codebases
+from .version import __version__
+
+safe_checkpoint.install()
+
+__all__ = ['SRBlock', 'available_codebases', '__version__']

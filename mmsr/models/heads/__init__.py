@@ -1,0 +1,1 @@
+"""Heads registered in mmpretrain (imported by :mod:`mmsr.models` when mmpretrain is)."""

@@ -1,0 +1,1 @@
+import mmsr  # noqa: F401  (registers the models, as custom_imports does)

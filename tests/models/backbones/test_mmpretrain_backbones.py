@@ -1,0 +1,173 @@
+"""SR backbones in MMPretrain's registry, and the SPEC's parameter-overhead checks."""
+import pytest
+import torch
+
+pytest.importorskip('mmpretrain')
+from backbone_checks import assert_exactly_upstream, assert_sr_after_stage  # noqa: E402
+from mmpretrain.models.backbones import (VGG, ResNet, ResNet_CIFAR, ResNetV1c,  # noqa: E402
+                                         ResNetV1d, SEResNet)
+from mmengine.registry import DefaultScope  # noqa: E402
+from mmpretrain.registry import MODELS as PRETRAIN_MODELS  # noqa: E402
+
+from mmsr.models.backbones.mmpretrain_backbones import (ResNet_CIFAR_SR, ResNetSR,  # noqa
+                                                        ResNetV1cSR, ResNetV1dSR, SEResNetSR,
+                                                        VGGSR)
+
+
+
+def build(cfg):
+    """Build from mmpretrain's registry whatever default scope an earlier test left."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return PRETRAIN_MODELS.build(cfg)
+
+
+PAIRS = [(ResNet, ResNetSR, dict(depth=18)), (ResNetV1c, ResNetV1cSR, dict(depth=50)),
+         (ResNetV1d, ResNetV1dSR, dict(depth=34, out_indices=(2, 3))),
+         (ResNet_CIFAR, ResNet_CIFAR_SR, dict(depth=18)),
+         (SEResNet, SEResNetSR, dict(depth=50, frozen_stages=2)),
+         (VGG, VGGSR, dict(depth=11, norm_cfg=dict(type='BN'), out_indices=(2, 4)))]
+
+
+def test_registered_in_mmpretrain():
+    for name in ('ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR', 'ResNet_CIFAR_SR', 'SEResNetSR',
+                 'VGGSR', 'DropoutLinearClsHead'):
+        assert PRETRAIN_MODELS.get(name).__module__.startswith('mmsr.models.')
+    assert PRETRAIN_MODELS.get('SRBlock') is not None  # root registry reaches mmpretrain's
+
+
+@pytest.mark.parametrize('upstream_cls,sr_cls,kwargs', PAIRS)
+def test_without_sr_cfg_exactly_upstream(upstream_cls, sr_cls, kwargs):
+    assert_exactly_upstream(upstream_cls, sr_cls, torch.randn(2, 3, 64, 64), **kwargs)
+
+
+@pytest.mark.parametrize('upstream_cls,sr_cls,kwargs', PAIRS)
+@pytest.mark.parametrize('stage', [2, 3, 4])
+def test_sr_after_stage(upstream_cls, sr_cls, kwargs, stage):
+    size = (64, 48)
+    sr_cfg = dict(after_stage=stage, num_memory_blocks=3, hidden_channels=8, input_size=size)
+    assert_sr_after_stage(upstream_cls, sr_cls, torch.randn(2, 3, *size), stage, sr_cfg,
+                          **kwargs)
+
+
+def test_vgg_stages_end_with_their_pool_and_stage5_exists():
+    vgg = VGGSR(depth=16, norm_cfg=dict(type='BN'), sr_cfg=dict(after_stage=5,
+                                                                 input_size=(32, 32)))
+    assert vgg.sr_block.memory.shape == (2, 512, 1, 1)
+    vgg = VGGSR(depth=19, norm_cfg=dict(type='BN'), ceil_mode=True,
+                sr_cfg=dict(after_stage=2, input_size=(33, 33)))
+    assert vgg.sr_block.memory_size == (9, 9)
+    with pytest.raises(ValueError, match=r'stages 1\.\.5'):
+        VGGSR(depth=16, sr_cfg=dict(after_stage=6, memory_size=1))
+
+
+def build_classifier(backbone, num_classes, in_channels, head='LinearClsHead', **head_kw):
+    return build(dict(
+        type='ImageClassifier', backbone=backbone, neck=dict(type='GlobalAveragePooling'),
+        head=dict(type=head, num_classes=num_classes, in_channels=in_channels,
+                  loss=dict(type='CrossEntropyLoss'), **head_kw)))
+
+
+def num_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def overhead_percent(backbone_type, depth, num_classes, in_channels, sr_cfg):
+    base = build_classifier(dict(type=backbone_type, depth=depth), num_classes, in_channels)
+    with_sr = build_classifier(dict(type=backbone_type, depth=depth, sr_cfg=sr_cfg),
+                               num_classes, in_channels)
+    return num_params(base), 100 * (num_params(with_sr) - num_params(base)) / num_params(base)
+
+
+def test_spec_imagenet_resnet50_overheads():
+    for P, expected in ((2, 1.59), (10, 7.87)):
+        base, percent = overhead_percent('ResNetSR', 50, 1000, 2048, dict(
+            after_stage=3, num_memory_blocks=P, hidden_channels=16, input_size=(224, 224)))
+        assert base == 25_557_032
+        assert round(percent, 2) == expected
+
+
+@pytest.mark.parametrize('depth,stage,P,expected', [(18, 3, 6, 0.88), (50, 3, 6, 1.67),
+                                                    (50, 4, 4, 0.56), (34, 4, 2, 0.08)])
+def test_spec_cifar100_overheads(depth, stage, P, expected):
+    in_channels = 512 if depth < 50 else 2048
+    _, percent = overhead_percent('ResNet_CIFAR_SR', depth, 100, in_channels, dict(
+        after_stage=stage, num_memory_blocks=P, hidden_channels=8, input_size=(32, 32)))
+    assert round(percent, 2) == expected
+
+
+@pytest.mark.parametrize('attention', ['SE', 'CBAM'])
+@pytest.mark.parametrize('depth', [18, 50])
+def test_attention_option(attention, depth):
+    backbone = ResNet_CIFAR_SR(depth=depth, attention_cfg=dict(type=attention, ratio=16),
+                               sr_cfg=dict(after_stage=3, num_memory_blocks=2,
+                                           hidden_channels=8, input_size=(32, 32)))
+    blocks = [b for layer in backbone.sr_stage_modules() for b in layer]
+    assert all(hasattr(b, 'attention') for b in blocks)
+    assert any(k.startswith('layer1.0.attention.') for k in backbone.state_dict())
+    backbone.init_weights()
+    x = torch.randn(2, 3, 32, 32)
+    backbone.train()
+    out = backbone(x)[-1]
+    out.mean().backward()
+    assert blocks[0].attention.state_dict() and all(
+        p.grad is not None for p in blocks[0].attention.parameters())
+    # the attention really runs inside the residual branch
+    calls = []
+    blocks[0].attention.register_forward_hook(lambda *a: calls.append(1))
+    backbone(x)
+    assert calls == [1]
+    with pytest.raises(ValueError, match="'SE' or 'CBAM'"):
+        ResNet_CIFAR_SR(depth=18, attention_cfg=dict(type='ECA'))
+
+
+def test_se_resnet_sr_matches_paper_row_structure():
+    model = SEResNetSR(depth=50, sr_cfg=dict(after_stage=4, num_memory_blocks=4,
+                                             hidden_channels=8, memory_size=(4, 4)))
+    assert model.sr_block.memory.shape == (4, 2048, 4, 4)
+    assert hasattr(model.layer1[0], 'se_layer')
+
+
+def test_init_weights_keeps_sr_init():
+    backbone = ResNetV1cSR(depth=50, sr_cfg=dict(after_stage=3, num_memory_blocks=2,
+                                                 hidden_channels=16, input_size=(64, 64)))
+    with torch.no_grad():
+        backbone.sr_block.squeeze.weight.fill_(5.0)
+        backbone.sr_block.memory.fill_(1.0)
+    backbone.init_weights()
+    assert backbone.sr_block.squeeze.weight.abs().max() <= 1024**-0.5
+    assert not backbone.sr_block.memory.any()
+
+
+def test_dropout_linear_head():
+    head = build(dict(type='DropoutLinearClsHead', num_classes=5, in_channels=16,
+                             dropout_rate=0.5))
+    feats = (torch.randn(4, 16), )
+    head.eval()
+    reference = head.fc(feats[0])
+    assert torch.equal(head(feats), reference)
+    head.train()
+    torch.manual_seed(0)
+    dropped = head.pre_logits(feats)
+    assert (dropped == 0).float().mean() > 0.2
+    assert torch.allclose(dropped[dropped != 0], 2 * feats[0][dropped != 0])
+    with pytest.raises(ValueError, match='dropout_rate must be in'):
+        build(dict(type='DropoutLinearClsHead', num_classes=5, in_channels=16,
+                          dropout_rate=1.0))
+
+
+def test_classifier_trains_a_step_with_sr_and_regularisers():
+    model = build_classifier(dict(type='ResNet_CIFAR_SR', depth=18, sr_cfg=dict(
+        after_stage=3, num_memory_blocks=6, hidden_channels=8, input_size=(32, 32)),
+        stage_dropout_cfg=dict(type='Dropout2d', p=0.1, after_stages=(3, 4))), 10, 512,
+        head='DropoutLinearClsHead', dropout_rate=0.3)
+    model.init_weights()
+    from mmpretrain.structures import DataSample
+    inputs = torch.randn(4, 3, 32, 32)
+    samples = [DataSample().set_gt_label(i % 10) for i in range(4)]
+    losses = model(inputs, samples, mode='loss')
+    losses['loss'].backward()
+    assert model.backbone.sr_block.memory.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        preds = model(inputs, samples, mode='predict')
+    assert preds[0].pred_score.shape == (10, )

@@ -1,0 +1,241 @@
+"""SR backbones in MMSegmentation's registry."""
+import math
+
+import pytest
+import torch
+
+pytest.importorskip('mmseg')
+from backbone_checks import (assert_exactly_upstream, assert_same_outputs,  # noqa: E402
+                             assert_sr_after_stage, build_pair)
+from mmseg.models.backbones import ResNet, ResNetV1c, ResNetV1d  # noqa: E402
+from mmseg.registry import MODELS  # noqa: E402
+
+from mmsr.models.backbones.mmseg_backbones import ResNetSR, ResNetV1cSR, ResNetV1dSR  # noqa
+
+PAIRS = [(ResNet, ResNetSR), (ResNetV1c, ResNetV1cSR), (ResNetV1d, ResNetV1dSR)]
+D8 = dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), contract_dilation=True)
+
+
+def test_registered_in_mmseg():
+    from mmengine.registry import DefaultScope
+    for name in ('ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR'):
+        assert MODELS.get(name).__module__ == 'mmsr.models.backbones.mmseg_backbones'
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        backbone = MODELS.build(dict(type='ResNetV1cSR', depth=18, sr_cfg=dict(
+            after_stage=2, num_memory_blocks=2, hidden_channels=4, memory_size=(4, 4))))
+    assert backbone.sr_block.memory.shape == (2, 128, 4, 4)
+
+
+@pytest.mark.parametrize('upstream_cls,sr_cls', PAIRS)
+@pytest.mark.parametrize('kwargs', [
+    dict(depth=18),
+    dict(depth=50, out_indices=(1, 3), frozen_stages=1, norm_eval=True),
+    dict(D8, with_cp=True),
+    dict(depth=50, style='caffe', strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
+])
+def test_without_sr_cfg_exactly_upstream(upstream_cls, sr_cls, kwargs):
+    assert_exactly_upstream(upstream_cls, sr_cls, torch.randn(2, 3, 37, 45), **kwargs)
+
+
+@pytest.mark.parametrize('upstream_cls,sr_cls', PAIRS)
+@pytest.mark.parametrize('stage', [1, 2, 3, 4])
+def test_sr_after_each_stage(upstream_cls, sr_cls, stage):
+    x = torch.randn(2, 3, 64, 96)
+    sr_cfg = dict(after_stage=stage, num_memory_blocks=3, hidden_channels=4,
+                  input_size=(64, 96))
+    assert_sr_after_stage(upstream_cls, sr_cls, x, stage, sr_cfg, **D8)
+
+
+@pytest.mark.parametrize('size', [(97, 131), (33, 47), (64, 64), (20, 9)])
+@pytest.mark.parametrize('stage', [1, 2, 3, 4])
+def test_memory_size_derived_from_input_size(size, stage):
+    """The derived memory size is the real feature size after the stage (d8, d32, avg-down,
+    caffe style), odd sizes included."""
+    for cls, kwargs in ((ResNetV1cSR, D8), (ResNetSR, dict(depth=18)),
+                        (ResNetV1dSR, dict(depth=50)), (ResNetSR, dict(depth=50, style='caffe'))):
+        backbone = cls(**kwargs, sr_cfg=dict(after_stage=stage, input_size=size))
+        stage_out = []
+        backbone.sr_stage_modules()[stage - 1].register_forward_hook(
+            lambda m, i, o: stage_out.append(tuple(o.shape[-2:])))
+        backbone.eval()
+        with torch.no_grad():
+            backbone(torch.randn(1, 3, *size))
+        assert [backbone.sr_block.memory_size] == stage_out
+
+
+def test_cityscapes_d8_memory_is_64x128_after_layer2():
+    backbone = ResNetV1cSR(depth=50, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
+                           sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                       hidden_channels=16, input_size=(512, 1024)))
+    assert backbone.sr_block.memory.shape == (2, 512, 64, 128)
+
+
+def test_whole_image_and_tta_sizes_run():
+    """Trained at one crop size, run at other sizes (whole image, multi-scale, flip)."""
+    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                             hidden_channels=4, input_size=(32, 64)))
+    backbone.eval()
+    with torch.no_grad():
+        backbone.sr_block.memory.normal_()
+        for size in ((32, 64), (64, 128), (24, 48), (56, 112)):
+            outs = backbone(torch.randn(1, 3, *size))
+            assert outs[-1].shape[-2:] == (math.ceil(size[0] / 8), math.ceil(size[1] / 8))
+
+
+def test_upstream_checkpoint_loads_with_only_sr_keys_missing():
+    upstream = ResNetV1c(**D8)
+    ours = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                         hidden_channels=4, input_size=(32, 32)))
+    result = ours.load_state_dict(upstream.state_dict(), strict=False)
+    assert not result.unexpected_keys
+    assert sorted(result.missing_keys) == sorted(
+        k for k in ours.state_dict() if k.startswith('sr_block.'))
+
+
+def in_uniform_bound(block):
+    bound = 1 / math.sqrt(block.in_channels)
+    return bool(block.squeeze.weight.abs().max() <= bound)
+
+
+def test_backbone_init_cfg_does_not_overwrite_sr_init():
+    """mmseg ResNet's default init_cfg runs Kaiming on every Conv2d (the squeeze too)."""
+    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=4, num_memory_blocks=2,
+                                             hidden_channels=4, memory_size=(4, 4)))
+    with torch.no_grad():
+        backbone.sr_block.squeeze.weight.fill_(10.0)
+        backbone.sr_block.memory.fill_(1.0)
+    backbone.init_weights()
+    assert in_uniform_bound(backbone.sr_block)
+    assert torch.count_nonzero(backbone.sr_block.memory) == 0
+
+
+def test_pretrained_init_cfg(tmp_path):
+    """Pretrained without SR keys: SR keeps its own init; with SR keys: they are loaded."""
+    sr_cfg = dict(after_stage=3, num_memory_blocks=2, hidden_channels=4, memory_size=(4, 4))
+    upstream = ResNetV1c(**D8)
+    torch.save({'state_dict': upstream.state_dict()}, tmp_path / 'upstream.pth')
+    ours = ResNetV1cSR(**D8, sr_cfg=sr_cfg, init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'upstream.pth')))
+    ours.init_weights()
+    assert torch.equal(ours.layer1[0].conv1.weight, upstream.layer1[0].conv1.weight)
+    assert in_uniform_bound(ours.sr_block) and not ours.sr_block.memory.any()
+
+    with torch.no_grad():
+        ours.sr_block.memory.fill_(0.5)
+    torch.save({'state_dict': ours.state_dict()}, tmp_path / 'sr.pth')
+    again = ResNetV1cSR(**D8, sr_cfg=sr_cfg, init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'sr.pth')))
+    again.init_weights()
+    assert torch.all(again.sr_block.memory == 0.5)
+
+
+def test_as_mmcv_plugin_in_a_stock_mmseg_resnet():
+    plugin = dict(cfg=dict(type='SRBlock', memory_size=(4, 6), num_memory_blocks=2,
+                           hidden_channels=4), stages=(False, False, True, False),
+                  position='after_conv3')
+    torch.manual_seed(0)
+    plain = ResNet(depth=50, strides=(1, 2, 2, 1))
+    plain.eval()
+    with_sr = ResNet(depth=50, strides=(1, 2, 2, 1), plugins=[plugin])
+    with_sr.init_weights()
+    blocks = [m for m in with_sr.modules() if type(m).__name__ == 'SRBlock']
+    assert len(blocks) == len(with_sr.layer3) and hasattr(with_sr.layer3[0], 'sr_block')
+    assert all(in_uniform_bound(b) and not b.memory.any() for b in blocks)
+    missing, unexpected = with_sr.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and all('sr_block' in k for k in missing)
+    x = torch.randn(1, 3, 64, 96)  # layer3 output: 64/16 x 96/16 = 4 x 6
+    with_sr.eval()
+    assert_same_outputs(plain, with_sr, x)
+    with torch.no_grad():
+        for block in blocks:
+            block.memory.normal_()
+        assert not torch.equal(with_sr(x)[-1], plain(x)[-1])
+
+
+def test_stage_dropout_training_only():
+    backbone = ResNetV1cSR(**D8, stage_dropout_cfg=dict(type='Dropout2d', p=0.5,
+                                                        after_stages=(2, )))
+    upstream, _ = build_pair(ResNetV1c, ResNetV1cSR, **D8)
+    backbone.load_state_dict(upstream.state_dict())
+    x = torch.randn(2, 3, 32, 32)
+    backbone.eval()
+    assert_same_outputs(upstream, backbone, x)  # eval: no dropout
+    backbone.train()
+    upstream.train()
+    with torch.no_grad():
+        dropped = backbone.layer2(backbone.layer1(backbone.maxpool(backbone.stem(x))))
+    per_channel = dropped.flatten(2).abs().sum(-1)
+    assert (per_channel == 0).any()  # whole channels dropped
+    assert list(backbone.state_dict()) == list(upstream.state_dict())
+
+
+def test_dropblock_then_sr_on_the_same_stage():
+    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=3, num_memory_blocks=2,
+                                             hidden_channels=4, input_size=(32, 32)),
+                           stage_dropout_cfg=dict(type='DropBlock', p=0.2, block_size=3,
+                                                  after_stages=(3, 4)))
+    assert hasattr(backbone, 'stage3_dropout') and hasattr(backbone, 'stage4_dropout')
+    backbone.train()
+    outs = backbone(torch.randn(2, 3, 32, 32))
+    outs[-1].mean().backward()
+    assert backbone.sr_block.memory.grad is not None
+
+
+def test_gradient_checkpointing_same_gradients():
+    sr_cfg = dict(after_stage=2, num_memory_blocks=2, hidden_channels=4, input_size=(32, 32))
+    grads = []
+    for with_cp in (False, True):
+        torch.manual_seed(0)
+        backbone = ResNetV1cSR(**dict(D8, with_cp=with_cp), sr_cfg=sr_cfg)
+        backbone.train()
+        with torch.no_grad():
+            backbone.sr_block.memory.normal_()
+        torch.manual_seed(1)
+        backbone(torch.randn(2, 3, 32, 32))[-1].square().mean().backward()
+        grads.append(backbone.sr_block.squeeze.weight.grad.clone())
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_deepcopy_rebinds_the_sr_hook():
+    import copy
+    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                             hidden_channels=4, input_size=(32, 32)))
+    backbone.eval()
+    clone = copy.deepcopy(backbone)
+    with torch.no_grad():
+        clone.sr_block.memory.normal_()
+        x = torch.randn(1, 3, 32, 32)
+        assert not torch.equal(clone(x)[-1], backbone(x)[-1])
+
+
+@pytest.mark.parametrize('sr_cfg,message', [
+    (dict(after_stage=5, memory_size=4), r'after_stage=5 is not a stage .* stages 1\.\.4'),
+    (dict(after_stage=0, memory_size=4), 'after_stage=0 is not a stage'),
+    (dict(after_stage='layer3', memory_size=4), "after_stage='layer3' is not a stage"),
+    (dict(memory_size=4), 'needs after_stage=M'),
+    (dict(after_stage=2), 'exactly one of memory_size'),
+    (dict(after_stage=2, memory_size=4, input_size=32), 'exactly one of memory_size'),
+    (dict(after_stage=2, memory_size=4, num_memory_blocks=0), 'num_memory_blocks must be'),
+    (dict(after_stage=2, memory_size=4, hidden_channels=0), 'hidden_channels must be'),
+    (dict(after_stage=2, memory_size=(0, 4)), 'memory_size must be a positive'),
+    (dict(after_stage=2, input_size=(-1, 4)), 'input_size must be a positive'),
+    (dict(after_stage=2, memory_size=4, memory_blocks=3), 'unknown sr_cfg keys'),
+])
+def test_bad_sr_cfg(sr_cfg, message):
+    with pytest.raises(ValueError, match=message):
+        ResNetV1cSR(depth=18, sr_cfg=sr_cfg)
+
+
+def test_bad_stage_dropout_cfg():
+    with pytest.raises(ValueError, match='needs after_stages'):
+        ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout2d', p=0.1))
+    with pytest.raises(ValueError, match='after_stages=7 is not a stage'):
+        ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout2d', after_stages=(7, )))
+    with pytest.raises(ValueError, match="'Dropout2d' or 'DropBlock'"):
+        ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout', after_stages=(2, )))
+
+
+def test_wrong_input_channels_error_names_the_fix():
+    backbone = ResNetSR(depth=18, in_channels=3, sr_cfg=dict(after_stage=1, memory_size=4))
+    with pytest.raises(ValueError, match='built for in_channels=64'):
+        backbone.sr_block(torch.randn(1, 32, 4, 4))

@@ -1,0 +1,84 @@
+"""`import mmsr`: what it registers, with and without the OpenMMLab codebases."""
+import subprocess
+import sys
+from pathlib import Path
+
+import mmengine.registry
+
+import mmsr
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_python(code):
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          cwd=REPO, timeout=300)
+
+
+def test_version_and_codebases():
+    assert mmsr.__version__ == '0.1.0'
+    assert set(mmsr.available_codebases()) == {'mmseg', 'mmpretrain'}
+
+
+def test_sr_block_in_root_registry():
+    assert mmengine.registry.MODELS.get('SRBlock') is mmsr.SRBlock
+    assert mmengine.registry.MODELS.get('DropBlock') is not None
+    assert mmengine.registry.MODELS.get('CBAM') is not None
+
+
+def test_registered_in_installed_codebases():
+    found = mmsr.available_codebases()
+    if found['mmseg']:
+        from mmseg.registry import MODELS
+        assert MODELS.get('ResNetV1cSR') is not None and MODELS.get('SRBlock') is mmsr.SRBlock
+    if found['mmpretrain']:
+        from mmpretrain.registry import MODELS
+        assert MODELS.get('ResNetV1cSR') is not None and MODELS.get('SRBlock') is mmsr.SRBlock
+
+
+def test_imports_with_only_torch_and_mmengine():
+    """mmseg, mmpretrain and mmcv made unimportable: the SR block still works."""
+    result = run_python(
+        'import sys\n'
+        'for name in ("mmseg", "mmpretrain", "mmcv"): sys.modules[name] = None\n'
+        'import warnings; warnings.simplefilter("error")\n'
+        'import torch, mmsr\n'
+        'assert mmsr.available_codebases() == {"mmseg": False, "mmpretrain": False}\n'
+        'from mmengine.registry import MODELS\n'
+        'block = MODELS.build(dict(type="SRBlock", in_channels=4, memory_size=3))\n'
+        'x = torch.randn(2, 4, 3, 3); assert torch.equal(block(x), x)\n'
+        'assert not any(m.startswith(("mmseg", "mmpretrain", "mmcv")) and sys.modules[m]\n'
+        '               for m in sys.modules)\n'
+        'print("ok")\n')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'ok'
+
+
+def test_installed_but_broken_codebase_is_skipped_with_a_clear_warning():
+    """mmseg present but mmcv missing (the usual broken install): a warning, not a crash."""
+    result = run_python(
+        'import sys\n'
+        'sys.modules["mmcv"] = None\n'
+        'import warnings\n'
+        'with warnings.catch_warnings(record=True) as caught:\n'
+        '    warnings.simplefilter("always")\n'
+        '    import mmsr\n'
+        'assert mmsr.available_codebases() == {"mmseg": False, "mmpretrain": False}\n'
+        'text = " ".join(str(w.message) for w in caught)\n'
+        'assert "mmseg is installed but cannot be imported" in text, text\n'
+        'assert "install_mmcv.py" in text\n'
+        'print("ok")\n')
+    assert result.returncode == 0, result.stderr
+
+
+def test_custom_imports_in_a_config_registers_everything(tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text("custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)\n"
+                      "model = dict(type='SRBlock', in_channels=8, memory_size=(2, 3))\n")
+    result = run_python(
+        'from mmengine.config import Config\n'
+        'from mmengine.registry import MODELS\n'
+        f'cfg = Config.fromfile({str(config)!r})\n'
+        'print(type(MODELS.build(cfg.model)).__name__)\n')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'SRBlock'

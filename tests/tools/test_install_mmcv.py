@@ -1,0 +1,164 @@
+"""tools/install_mmcv.py: the installer's decisions, unit by unit (no build, no network)."""
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location('install_mmcv', REPO / 'tools' / 'install_mmcv.py')
+install_mmcv = importlib.util.module_from_spec(spec)
+sys.modules['install_mmcv'] = install_mmcv  # dataclasses look their module up
+spec.loader.exec_module(install_mmcv)
+
+MMCV_SETUP_SNIPPET = '''import os
+from pkg_resources import DistributionNotFound, get_distribution, parse_version
+from setuptools import find_packages, setup
+extra_compile_args = {'nvcc': [cuda_args, '-std=c++14'] if cuda_args else ['-std=c++14'],
+                      'cxx': ['-std=c++14']}
+extra_compile_args['cxx'] = ['-std=c++17']
+extra_compile_args['cxx'] = ['/std:c++17']
+'''
+
+
+def make_plan(**kw):
+    base = dict(mmcv_version='2.1.0', torch_version='2.14.1+cu130', python_tag='cp311',
+                cuda=False, cuda_version=None, cxx_std='c++20', jobs=2)
+    base.update(kw)
+    return install_mmcv.BuildPlan(**base)
+
+
+def test_versions_come_from_the_one_pin_file():
+    assert install_mmcv.pinned_version('mmcv') == '2.1.0'
+    assert install_mmcv.pinned_version('torch') == '2.14.1'
+    text = (REPO / 'requirements' / 'stack.txt').read_text()
+    for package in ('torch', 'torchvision', 'mmengine', 'mmcv', 'mmsegmentation', 'mmpretrain',
+                    'ftfy', 'regex'):
+        assert f'{package}==' in text
+
+
+def test_missing_pin_is_a_clear_error(tmp_path):
+    stack = tmp_path / 'stack.txt'
+    stack.write_text('torch==2.14.1\n')
+    with pytest.raises(install_mmcv.InstallError, match='mmcv is not pinned'):
+        install_mmcv.pinned_version('mmcv', stack)
+
+
+def test_cxx_standard_read_from_torch_headers(tmp_path):
+    new = tmp_path / 'new'
+    (new / 'ATen').mkdir(parents=True)
+    (new / 'ATen' / 'ATen.h').write_text(
+        '#if !defined(__cplusplus) || __cplusplus < 202002L\n'
+        '#error C++20 or later compatible compiler is required to use ATen.\n#endif\n')
+    old = tmp_path / 'old'
+    (old / 'ATen').mkdir(parents=True)
+    (old / 'ATen' / 'ATen.h').write_text('#error C++17 or later compatible compiler is required')
+    assert install_mmcv.required_cxx_std([str(new)]) == 'c++20'
+    assert install_mmcv.required_cxx_std([str(old)]) == 'c++17'
+    assert install_mmcv.required_cxx_std([]) == 'c++17'
+
+
+def test_installed_torch_needs_cxx20():
+    from torch.utils import cpp_extension
+    assert install_mmcv.required_cxx_std(cpp_extension.include_paths()) == 'c++20'
+
+
+def test_setup_py_patch_replaces_standard_and_pkg_resources():
+    patched = install_mmcv.patch_setup_py(MMCV_SETUP_SNIPPET, 'c++20')
+    assert 'pkg_resources' not in patched
+    assert 'c++14' not in patched and 'c++17' not in patched
+    assert patched.count('-std=c++20') == 4 and '/std:c++20' in patched
+    namespace = {}
+    exec(patched.split('from setuptools')[0], namespace)  # the replaced imports work
+    assert namespace['parse_version']('2.14.1') > namespace['parse_version']('2.0.0')
+    with pytest.raises(namespace['DistributionNotFound']):
+        namespace['get_distribution']('surely-not-installed-package-xyz')
+
+
+def test_setup_py_with_unknown_pkg_resources_use_is_refused():
+    with pytest.raises(install_mmcv.InstallError, match='unexpected way'):
+        install_mmcv.patch_setup_py('import pkg_resources\n', 'c++20')
+
+
+@pytest.mark.parametrize('force,nvcc,torch_cuda,gpu,expected', [
+    ('auto', '/usr/bin/nvcc', '13.0', True, True),     # GPU machine with a toolkit
+    ('auto', '/usr/bin/nvcc', '13.0', False, False),   # toolkit but no GPU: CPU ops
+    ('auto', None, '13.0', True, False),               # GPU but no nvcc: CPU ops
+    ('auto', '/usr/bin/nvcc', None, False, False),     # CPU-only torch
+    ('0', '/usr/bin/nvcc', '13.0', True, False),       # forced off
+    ('1', '/usr/bin/nvcc', '13.0', False, True),       # forced on (GPU-less build box)
+])
+def test_cuda_decision(force, nvcc, torch_cuda, gpu, expected):
+    assert install_mmcv.decide_cuda(force, nvcc, torch_cuda, gpu) is expected
+
+
+def test_cuda_forced_without_toolkit_or_cuda_torch_is_a_clear_error():
+    with pytest.raises(install_mmcv.InstallError, match='nvcc is not on PATH'):
+        install_mmcv.decide_cuda('1', None, '13.0', True)
+    with pytest.raises(install_mmcv.InstallError, match='CPU-only build'):
+        install_mmcv.decide_cuda('1', '/usr/bin/nvcc', None, True)
+    with pytest.raises(install_mmcv.InstallError, match='must be auto, 1 or 0'):
+        install_mmcv.decide_cuda('yes', None, None, False)
+
+
+def test_missing_compiler_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(install_mmcv.shutil, 'which', lambda name: None)
+    with pytest.raises(install_mmcv.InstallError, match='No C\\+\\+ compiler found'):
+        install_mmcv.find_compiler({})
+
+
+def test_cache_key_separates_torch_python_and_flavour(tmp_path):
+    cpu = make_plan()
+    assert cpu.cache_key == 'mmcv-2.1.0-cp311-torch2.14.1-cpu'
+    cuda = make_plan(cuda=True, cuda_version='13.0')
+    assert cuda.cache_key == 'mmcv-2.1.0-cp311-torch2.14.1-cu130'
+    assert make_plan(torch_version='2.9.1').cache_key != cpu.cache_key
+    assert make_plan(python_tag='cp312').cache_key != cpu.cache_key
+
+
+def test_cached_wheel_is_reused_only_for_the_same_build(tmp_path):
+    plan = make_plan()
+    assert install_mmcv.cached_wheel(tmp_path, plan) is None
+    folder = tmp_path / plan.cache_key
+    folder.mkdir()
+    wheel = folder / 'mmcv-2.1.0-cp311-cp311-linux_x86_64.whl'
+    wheel.write_bytes(b'')
+    assert install_mmcv.cached_wheel(tmp_path, plan) == wheel
+    assert install_mmcv.cached_wheel(tmp_path, make_plan(torch_version='2.13.0')) is None
+
+
+def test_sdist_link_from_simple_index_page():
+    page = ('<a href="https://files.example/aa/mmcv-2.0.0.tar.gz#sha256=11">mmcv-2.0.0.tar.gz</a>'
+            '<a href="../../packages/bb/mmcv-2.1.0.tar.gz#sha256=22">mmcv-2.1.0.tar.gz</a>')
+    url = install_mmcv.sdist_link(page, 'https://mirror.example/simple/mmcv/', 'mmcv-2.1.0.tar.gz')
+    assert url == 'https://mirror.example/packages/bb/mmcv-2.1.0.tar.gz'
+    with pytest.raises(install_mmcv.InstallError, match='is not listed'):
+        install_mmcv.sdist_link(page, 'https://x/simple/mmcv/', 'mmcv-9.9.9.tar.gz')
+
+
+def test_cached_sdist_with_wrong_hash_is_deleted_and_refused(tmp_path, monkeypatch):
+    target = tmp_path / 'sdist' / 'mmcv-2.1.0.tar.gz'
+    target.parent.mkdir()
+    target.write_bytes(b'not the real mmcv')
+    with pytest.raises(install_mmcv.InstallError, match='corrupt or tampered'):
+        install_mmcv.fetch_source('2.1.0', tmp_path)
+    assert not target.exists()
+
+
+def test_dry_run_prints_decisions(capsys, tmp_path):
+    assert install_mmcv.main(['--dry-run', '--cuda', '0', '--cache-dir', str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert 'mmcv 2.1.0: cpu ops, -std=c++20' in out and str(tmp_path) in out
+
+
+def test_setup_env_pins_and_reuse_logic_are_wired():
+    """make test -> tools/setup_env.sh -> tools/install_mmcv.py, with the pin file as
+    constraints and a stamp that makes a second run a no-op."""
+    makefile = (REPO / 'Makefile').read_text()
+    assert 'bash tools/setup_env.sh' in makefile and '-m pytest tests' in makefile
+    script = (REPO / 'tools' / 'setup_env.sh').read_text()
+    assert 'tools/install_mmcv.py' in script and '-c "$STACK"' in script
+    assert 'is up to date' in script
+    ci = (REPO / '.ci' / 'run').read_text()
+    assert 'make test' in ci and 'set -euo pipefail' in ci
+    assert '.venv/' in (REPO / '.gitignore').read_text()

@@ -1,0 +1,183 @@
+#!/usr/bin/env python
+"""What one SR block costs inside a ResNet50: baseline and SR side by side, in one process.
+
+The network is torchvision's ResNet50 (needs only torch, torchvision and mmengine, so it also
+runs on a machine without mmcv); the SR network is the same network, same weights, with an
+:class:`~mmsr.SRBlock` after ``layer3`` (the paper's ImageNet setting, M=3). Runs are
+interleaved (baseline, SR, baseline, SR, ...) after a warm-up, so drifts hit both alike.
+
+Reported per mode (inference at ``--infer-batch``, training step = forward + backward +
+SGD step at ``--train-batch``):
+
+* ``network``: median time of baseline and SR network, their ratio and the spread (IQR);
+* ``block``: the SR block timed alone on a feature map of the same shape (forward, or
+  forward + backward), as a share of the baseline network's median. This isolates the block's
+  cost from run-to-run noise of the whole network, which on a CPU is larger than 0.5%.
+
+Example::
+
+    python tools/analysis_tools/benchmark_sr_block.py --device cpu --repeats 30
+    python tools/analysis_tools/benchmark_sr_block.py --device cuda --infer-batch 32 \
+        --train-batch 32 --amp
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Callable, Dict, List
+
+import torch
+from torch import nn
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--input-size', type=int, default=224)
+    parser.add_argument('--infer-batch', type=int, default=1)
+    parser.add_argument('--train-batch', type=int, default=8)
+    parser.add_argument('--num-memory-blocks', type=int, default=10, help='P (default 10)')
+    parser.add_argument('--hidden-channels', type=int, default=16, help='h (default 16)')
+    parser.add_argument('--repeats', type=int, default=20, help='timed runs of each model')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--amp', action='store_true', help='bf16 autocast')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--modes', nargs='+', default=['inference', 'train'],
+                        choices=['inference', 'train'])
+    parser.add_argument('--json', help='also write the results to this JSON file')
+    return parser.parse_args(argv)
+
+
+def build_networks(args) -> Dict[str, nn.Module]:
+    import torchvision
+
+    from mmsr.models.layers import SRBlock
+    torch.manual_seed(0)
+    baseline = torchvision.models.resnet50()
+    feature = args.input_size
+    for _ in range(4):  # stem conv, max-pool, layer2, layer3: each ceil(n / 2)
+        feature = -(-feature // 2)
+    block = SRBlock(1024, feature, args.num_memory_blocks, args.hidden_channels)
+    with torch.no_grad():
+        block.memory.normal_(std=0.01)  # a trained memory, not the zero start
+    with_sr = torchvision.models.resnet50()
+    with_sr.load_state_dict(baseline.state_dict())
+    with_sr.layer3 = nn.Sequential(with_sr.layer3, block)
+    return dict(baseline=baseline, sr=with_sr, block=block, feature=feature)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def timed(fn: Callable[[], None], device: torch.device) -> float:
+    synchronize(device)
+    start = time.perf_counter()
+    fn()
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def make_step(model: nn.Module, x: torch.Tensor, train: bool, amp: bool) -> Callable[[], None]:
+    autocast = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp)
+    if not train:
+        def infer():
+            with torch.inference_mode(), autocast:
+                model(x)
+        return infer
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    target = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+
+    def train_step():
+        optimizer.zero_grad(set_to_none=True)
+        with autocast:
+            loss = nn.functional.cross_entropy(model(x).float(), target)
+        loss.backward()
+        optimizer.step()
+    return train_step
+
+
+def summary(times: List[float]) -> Dict[str, float]:
+    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
+    return dict(median_ms=1e3 * statistics.median(times), iqr_ms=1e3 * (quartiles[2] - quartiles[0]))
+
+
+def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
+    batch = args.train_batch if train else args.infer_batch
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+    x = torch.randn(batch, 3, args.input_size, args.input_size, device=device)
+    x = x.to(memory_format=memory_format)
+    feature = torch.randn(batch, 1024, nets['feature'], nets['feature'], device=device,
+                          requires_grad=train).to(memory_format=memory_format)
+    steps, times = {}, {}
+    for name in ('baseline', 'sr'):
+        model = nets[name].to(device, memory_format=memory_format).train(train)
+        steps[name], times[name] = make_step(model, x, train, args.amp), []
+    block = nets['block'].train(train)
+
+    def block_step():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp):
+            if train:
+                block(feature).float().sum().backward()
+            else:
+                with torch.inference_mode():
+                    block(feature)
+
+    steps['block'], times['block'] = block_step, []
+    peaks = {}
+    for name in ('baseline', 'sr'):
+        for _ in range(args.warmup):
+            steps[name]()
+        if device.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats(device)
+            timed(steps[name], device)
+            peaks[name] = torch.cuda.max_memory_allocated(device) / 2**20
+    for _ in range(args.warmup):
+        steps['block']()
+    for _ in range(args.repeats):  # interleaved
+        for name in ('baseline', 'sr', 'block'):
+            times[name].append(timed(steps[name], device))
+    result = {name: summary(values) for name, values in times.items()}
+    base = result['baseline']['median_ms']
+    result['network_ratio'] = result['sr']['median_ms'] / base
+    result['block_share_percent'] = 100 * result['block']['median_ms'] / base
+    result['batch'] = batch
+    if peaks:
+        result['peak_memory_mib'] = peaks
+    return result
+
+
+def main(argv=None) -> Dict[str, object]:
+    args = parse_args(argv)
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    nets = build_networks(args)
+    print(f'ResNet50 vs ResNet50 + SR(M3, P{args.num_memory_blocks}, h{args.hidden_channels}, '
+          f'memory {nets["feature"]}x{nets["feature"]}) at {args.input_size}px on {device} '
+          f'({torch.get_num_threads()} threads), {args.repeats} interleaved runs'
+          f'{", bf16 autocast" if args.amp else ""}{", channels_last" if args.channels_last else ""}')
+    params = {name: sum(p.numel() for p in nets[name].parameters()) for name in ('baseline', 'sr')}
+    report = dict(device=str(device), params=params, args=vars(args))
+    for mode in args.modes:
+        result = run_mode(nets, args, device, train=mode == 'train')
+        report[mode] = result
+        print(f'{mode:9s} batch {result["batch"]:3d}: baseline '
+              f'{result["baseline"]["median_ms"]:.2f} ms (IQR {result["baseline"]["iqr_ms"]:.2f})'
+              f' | SR {result["sr"]["median_ms"]:.2f} ms (IQR {result["sr"]["iqr_ms"]:.2f})'
+              f' | ratio {result["network_ratio"]:.4f}'
+              f' | block alone {result["block"]["median_ms"]:.3f} ms = '
+              f'{result["block_share_percent"]:.2f}% of the network'
+              + (f' | peak MiB {result["peak_memory_mib"]}' if 'peak_memory_mib' in result else ''))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(report, f, indent=2)
+    return report
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,298 @@
+#!/usr/bin/env python
+"""Build and install **full** mmcv (with its compiled ops) for the installed torch.
+
+PyPI ships mmcv only as a source package, and its ``setup.py`` no longer builds against
+current toolchains. This script makes the decisions a user would otherwise make by hand:
+
+* **C++ standard** - torch's own headers say which standard they need (torch >= 2.10 refuses
+  anything below C++20); mmcv hard-codes ``-std=c++14``/``-std=c++17``, so the unpacked
+  source is patched to the standard torch asks for.
+* **setuptools** - mmcv's ``setup.py`` imports ``pkg_resources``, which setuptools >= 80 no
+  longer ships, while torch 2.14 requires setuptools >= 77: pinning setuptools below 70 would
+  break torch's own requirement, so the import is patched to its standard-library and
+  ``packaging`` equivalents and the build runs without isolation against the installed torch.
+* **CPU or CUDA ops** - CUDA ops are built when ``nvcc`` is found *and* torch is a CUDA build
+  *and* a GPU is visible (or ``MMSR_MMCV_CUDA=1`` forces it, e.g. on a GPU-less build box);
+  otherwise CPU ops only (``MMSR_MMCV_CUDA=0`` forces that).
+* **Compiler** - a missing C++ compiler (or ``nvcc`` when CUDA is forced) stops with a message
+  that says what to install.
+* **Reuse** - a built wheel is cached outside the repository, keyed by mmcv version, Python,
+  torch version and CPU/CUDA flavour (``$MMSR_CACHE_DIR``, default ``~/.cache/mmsr``), so
+  re-creating a virtual environment installs it in seconds.
+
+Usage (inside the environment that has torch)::
+
+    python tools/install_mmcv.py            # version from requirements/stack.txt
+    python tools/install_mmcv.py --version 2.1.0 --cuda auto --jobs 2
+    python tools/install_mmcv.py --dry-run  # print the decisions only
+
+Only the standard library is used at module level, so the decision functions are unit-tested
+without torch.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STACK_FILE = REPO_ROOT / 'requirements' / 'stack.txt'
+BUILD_TOOLS = ('setuptools', 'packaging', 'wheel', 'ninja')
+PKG_RESOURCES_IMPORT = 'from pkg_resources import DistributionNotFound, get_distribution, parse_version'
+PKG_RESOURCES_REPLACEMENT = (
+    'from importlib.metadata import PackageNotFoundError as DistributionNotFound\n'
+    'from importlib.metadata import distribution as get_distribution\n'
+    'from packaging.version import parse as parse_version')
+DEFAULT_INDEX = 'https://pypi.org/simple'
+KNOWN_SDIST_SHA256 = {
+    '2.1.0': 'd387bcab66b467479b6660310e23746cfc79c6e57acf04094680adb499a5cd3f',
+}
+CXX20_MARKER = 'C++20 or later compatible compiler is required'
+
+
+class InstallError(RuntimeError):
+    """A problem the user can fix; printed without a traceback."""
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    mmcv_version: str
+    torch_version: str
+    python_tag: str
+    cuda: bool
+    cuda_version: str | None
+    cxx_std: str
+    jobs: int
+
+    @property
+    def flavour(self) -> str:
+        return f'cu{self.cuda_version.replace(".", "")}' if self.cuda else 'cpu'
+
+    @property
+    def cache_key(self) -> str:
+        """Folder name under the cache that holds the wheel for exactly this build."""
+        torch_ver = self.torch_version.split('+')[0]
+        return f'mmcv-{self.mmcv_version}-{self.python_tag}-torch{torch_ver}-{self.flavour}'
+
+
+def pinned_version(package: str, stack_file: Path = STACK_FILE) -> str:
+    """Read ``package==X`` from the pin file."""
+    pattern = re.compile(rf'^\s*{re.escape(package)}\s*==\s*([^\s#;]+)', re.IGNORECASE)
+    for line in stack_file.read_text().splitlines():
+        match = pattern.match(line)
+        if match:
+            return match.group(1)
+    raise InstallError(f'{package} is not pinned in {stack_file}; add a line "{package}==X".')
+
+
+def required_cxx_std(torch_include_dirs: list[str]) -> str:
+    """The C++ standard torch's headers demand, read from their ``#error`` guard."""
+    for inc in torch_include_dirs:
+        for rel in ('ATen/ATen.h', 'torch/csrc/api/include/torch/all.h', 'c10/macros/Macros.h'):
+            path = Path(inc) / rel
+            if path.is_file() and CXX20_MARKER in path.read_text(errors='ignore'):
+                return 'c++20'
+    return 'c++17'
+
+
+def patch_setup_py(setup_py: str, cxx_std: str) -> str:
+    """Make mmcv's setup.py build here: drop ``pkg_resources`` and replace every hard-coded
+    ``-std=c++NN`` / ``/std:c++NN`` with the standard torch needs."""
+    if PKG_RESOURCES_IMPORT not in setup_py and 'pkg_resources' in setup_py:
+        raise InstallError('mmcv\'s setup.py imports pkg_resources in an unexpected way; this '
+                           'installer knows mmcv 2.x: pin a known mmcv version.')
+    patched = setup_py.replace(PKG_RESOURCES_IMPORT, PKG_RESOURCES_REPLACEMENT)
+    patched = re.sub(r'-std=c\+\+\d\d', f'-std={cxx_std}', patched)
+    return re.sub(r'/std:c\+\+\d\d', f'/std:{cxx_std}', patched)
+
+
+def decide_cuda(force: str, nvcc: str | None, torch_cuda: str | None,
+                gpu_visible: bool) -> bool:
+    """Whether to build CUDA ops. ``force`` is 'auto', '1' or '0'."""
+    if force == '0':
+        return False
+    if force == '1':
+        if nvcc is None:
+            raise InstallError('CUDA ops were requested (MMSR_MMCV_CUDA=1 / --cuda 1) but nvcc '
+                               'is not on PATH: install the CUDA toolkit matching torch '
+                               f'(torch built with CUDA {torch_cuda}) or set CUDA_HOME.')
+        if torch_cuda is None:
+            raise InstallError('CUDA ops were requested but the installed torch is a CPU-only '
+                               'build: install a CUDA build of torch first.')
+        return True
+    if force != 'auto':
+        raise InstallError(f'--cuda must be auto, 1 or 0, not {force!r}.')
+    return bool(nvcc and torch_cuda and gpu_visible)
+
+
+def find_compiler(env: dict) -> str:
+    cxx = env.get('CXX') or shutil.which('c++') or shutil.which('g++') or shutil.which('clang++')
+    if not cxx or not shutil.which(cxx):
+        raise InstallError('No C++ compiler found: mmcv\'s ops are compiled from source. Install '
+                           'one (Debian/Ubuntu: "apt-get install build-essential"; Fedora: "dnf '
+                           'install gcc-c++") or point CXX at it, then run this again.')
+    return cxx
+
+
+def cached_wheel(cache_dir: Path, plan: BuildPlan) -> Path | None:
+    wheels = sorted((cache_dir / plan.cache_key).glob('mmcv-*.whl'))
+    return wheels[-1] if wheels else None
+
+
+def _run(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> None:
+    print('+', ' '.join(cmd), flush=True)
+    subprocess.run(cmd, check=True, env=env, cwd=cwd)
+
+
+def _pip(*args: str, env: dict | None = None) -> None:
+    _run([sys.executable, '-m', 'pip', *args], env=env)
+
+
+def make_plan(args: argparse.Namespace) -> BuildPlan:
+    try:
+        import torch
+        from torch.utils import cpp_extension
+    except ImportError as exc:
+        raise InstallError('torch is not importable in this Python; install the pinned torch '
+                           f'first (see {STACK_FILE}).') from exc
+    nvcc = shutil.which('nvcc') or (os.path.join(os.environ['CUDA_HOME'], 'bin', 'nvcc')
+                                    if os.environ.get('CUDA_HOME') else None)
+    cuda = decide_cuda(args.cuda, nvcc, torch.version.cuda,
+                       torch.cuda.is_available() if torch.version.cuda else False)
+    return BuildPlan(
+        mmcv_version=args.version,
+        torch_version=torch.__version__,
+        python_tag=f'cp{sys.version_info.major}{sys.version_info.minor}',
+        cuda=cuda,
+        cuda_version=torch.version.cuda if cuda else None,
+        cxx_std=required_cxx_std(cpp_extension.include_paths()),
+        jobs=args.jobs)
+
+
+def index_url() -> str:
+    """The package index pip is configured with (``PIP_INDEX_URL`` or pip's config)."""
+    url = os.environ.get('PIP_INDEX_URL')
+    if not url:
+        out = subprocess.run([sys.executable, '-m', 'pip', 'config', 'get', 'global.index-url'],
+                             capture_output=True, text=True)
+        url = out.stdout.strip() if out.returncode == 0 else ''
+    return (url or DEFAULT_INDEX).rstrip('/')
+
+
+def sdist_link(index_page: str, page_url: str, filename: str) -> str:
+    """The absolute download URL of ``filename`` on a PEP 503 simple-index page."""
+    for href in re.findall(r'href=["\']([^"\']+)["\']', index_page):
+        if href.split('#')[0].rsplit('/', 1)[-1] == filename:
+            return urllib.parse.urljoin(page_url, href.split('#')[0])
+    raise InstallError(f'{filename} is not listed at {page_url}; check the version pinned in '
+                       f'{STACK_FILE} or set PIP_INDEX_URL to an index that has it.')
+
+
+def fetch_source(version: str, cache_dir: Path) -> Path:
+    """The mmcv sdist, downloaded once into the cache and checked against its known sha256.
+
+    Fetched from the simple index directly: ``pip download`` would run mmcv's setup.py to read
+    its metadata, which fails before the source is patched.
+    """
+    filename = f'mmcv-{version}.tar.gz'
+    target = cache_dir / 'sdist' / filename
+    if not target.is_file():
+        page_url = f'{index_url()}/mmcv/'
+        print(f'Downloading {filename} from {page_url}', flush=True)
+        with urllib.request.urlopen(page_url, timeout=120) as resp:
+            link = sdist_link(resp.read().decode(), page_url, filename)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix('.part')
+        with urllib.request.urlopen(link, timeout=600) as resp, open(partial, 'wb') as out:
+            shutil.copyfileobj(resp, out)
+        partial.replace(target)
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    expected = KNOWN_SDIST_SHA256.get(version)
+    if expected and digest != expected:
+        target.unlink()
+        raise InstallError(f'{filename} has sha256 {digest}, expected {expected}: the download '
+                           'was corrupt or tampered with and was deleted; run this again.')
+    return target
+
+
+def build_wheel(plan: BuildPlan, sdist: Path, out_dir: Path) -> Path:
+    env = dict(os.environ)
+    find_compiler(env)
+    env.update(MMCV_WITH_OPS='1', FORCE_CUDA='1' if plan.cuda else '0',
+               MAX_JOBS=str(plan.jobs))
+    if not plan.cuda:
+        env['CUDA_VISIBLE_DEVICES'] = ''  # mmcv's setup.py builds CUDA ops whenever it sees a GPU
+    with tempfile.TemporaryDirectory(prefix='mmcv-build-') as tmp:
+        with tarfile.open(sdist) as tar:
+            tar.extractall(tmp, filter='data')
+        src = Path(tmp) / f'mmcv-{plan.mmcv_version}'
+        setup_py = src / 'setup.py'
+        setup_py.write_text(patch_setup_py(setup_py.read_text(), plan.cxx_std))
+        _run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
+              '-w', str(out_dir), str(src)], env=env)
+    wheels = sorted(out_dir.glob('mmcv-*.whl'))
+    if not wheels:
+        raise InstallError(f'mmcv build produced no wheel in {out_dir}.')
+    return wheels[-1]
+
+
+def check_installed(plan: BuildPlan) -> None:
+    code = ('import mmcv, mmcv.ops; from mmcv.ops import nms; import torch; '
+            'b = torch.tensor([[0., 0., 1., 1.], [0., 0., 1., 1.]]); '
+            'nms(b, torch.tensor([0.9, 0.8]), 0.5); print("mmcv", mmcv.__version__, "ops OK")')
+    _run([sys.executable, '-c', code])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--version', default=None, help='mmcv version (default: the pin file)')
+    parser.add_argument('--cuda', default=os.environ.get('MMSR_MMCV_CUDA', 'auto'),
+                        choices=['auto', '1', '0'], help='build CUDA ops (default: auto)')
+    parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                        help='parallel compile jobs (default: number of cores)')
+    parser.add_argument('--cache-dir', type=Path, default=Path(os.environ.get(
+        'MMSR_CACHE_DIR', Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'mmsr')))
+    parser.add_argument('--rebuild', action='store_true', help='ignore a cached wheel')
+    parser.add_argument('--dry-run', action='store_true', help='print the decisions and stop')
+    args = parser.parse_args(argv)
+    try:
+        args.version = args.version or pinned_version('mmcv')
+        plan = make_plan(args)
+        print(f'mmcv {plan.mmcv_version}: {plan.flavour} ops, -std={plan.cxx_std}, '
+              f'torch {plan.torch_version}, {plan.jobs} jobs; cache {args.cache_dir / plan.cache_key}',
+              flush=True)
+        if args.dry_run:
+            return 0
+        wheel = None if args.rebuild else cached_wheel(args.cache_dir, plan)
+        if wheel is None:
+            _pip('install', '-q', '-c', str(STACK_FILE), *BUILD_TOOLS)
+            sdist = fetch_source(plan.mmcv_version, args.cache_dir)
+            print(f'Building mmcv from {sdist} (about 15 minutes on 2 cores, CPU ops)...',
+                  flush=True)
+            wheel = build_wheel(plan, sdist, args.cache_dir / plan.cache_key)
+        else:
+            print(f'Reusing cached wheel {wheel}', flush=True)
+        _pip('install', '--no-deps', '--force-reinstall', str(wheel))
+        check_installed(plan)
+    except InstallError as exc:
+        print(f'install_mmcv: error: {exc}', file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as exc:
+        print(f'install_mmcv: error: command failed ({exc.returncode}): {" ".join(exc.cmd)}',
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
