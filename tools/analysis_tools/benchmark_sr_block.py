@@ -9,7 +9,8 @@ interleaved (baseline, SR, baseline, SR, ...) after a warm-up, so drifts hit bot
 Reported per mode (inference at ``--infer-batch``, training step = forward + backward +
 SGD step at ``--train-batch``):
 
-* ``network``: median time of baseline and SR network, their ratio and the spread (IQR);
+* ``network``: median time of baseline and SR network with their spread (IQR), and the
+  median of the paired SR/baseline ratios of consecutive runs;
 * ``block``: the SR block timed alone on a feature map of the same shape (forward, or
   forward + backward), as a share of the baseline network's median. This isolates the block's
   cost from run-to-run noise of the whole network, which on a CPU is larger than 0.5%.
@@ -118,11 +119,14 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
         model = nets[name].to(device, memory_format=memory_format).train(train)
         steps[name], times[name] = make_step(model, x, train, args.amp), []
     block = nets['block'].train(train)
+    upstream_grad = torch.randn_like(feature)  # a dense gradient, as inside a network
 
     def block_step():
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp):
             if train:
-                block(feature).float().sum().backward()
+                block.zero_grad(set_to_none=True)
+                feature.grad = None
+                block(feature).backward(upstream_grad)
             else:
                 with torch.inference_mode():
                     block(feature)
@@ -143,7 +147,11 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
             times[name].append(timed(steps[name], device))
     result = {name: summary(values) for name, values in times.items()}
     base = result['baseline']['median_ms']
-    result['network_ratio'] = result['sr']['median_ms'] / base
+    # Median of the paired (interleaved) ratios: robust to drifts that affect both alike.
+    ratios = [sr / b for sr, b in zip(times['sr'], times['baseline'])]
+    result['network_ratio'] = statistics.median(ratios)
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    result['network_ratio_iqr'] = quartiles[2] - quartiles[0]
     result['block_share_percent'] = 100 * result['block']['median_ms'] / base
     result['batch'] = batch
     if peaks:
@@ -169,7 +177,7 @@ def main(argv=None) -> Dict[str, object]:
         print(f'{mode:9s} batch {result["batch"]:3d}: baseline '
               f'{result["baseline"]["median_ms"]:.2f} ms (IQR {result["baseline"]["iqr_ms"]:.2f})'
               f' | SR {result["sr"]["median_ms"]:.2f} ms (IQR {result["sr"]["iqr_ms"]:.2f})'
-              f' | ratio {result["network_ratio"]:.4f}'
+              f' | ratio {result["network_ratio"]:.4f} (IQR {result["network_ratio_iqr"]:.4f})'
               f' | block alone {result["block"]["median_ms"]:.3f} ms = '
               f'{result["block_share_percent"]:.2f}% of the network'
               + (f' | peak MiB {result["peak_memory_mib"]}' if 'peak_memory_mib' in result else ''))

@@ -69,14 +69,17 @@ class SRSqueeze(nn.Conv2d):
 
     def forward(self, x: Tensor) -> Tensor:
         batch, channels, height, width = x.shape
-        weight = self.weight.view(1, channels).to(x.dtype)
+        weight = self.weight.to(x.dtype)
         if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            # (B, H*W, C) @ (B, C, 1), read in place.
             pixels = x.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
-            squeezed = torch.matmul(pixels, weight.t()).view(batch, 1, height, width)
+            squeezed = torch.bmm(pixels, weight.view(1, channels, 1).expand(batch, -1, -1))
         else:
-            squeezed = torch.matmul(weight, x.reshape(batch, channels, height * width))
-            squeezed = squeezed.view(batch, 1, height, width)
-        return squeezed + self.bias.to(x.dtype).view(1, 1, 1, 1)
+            # (B, 1, C) @ (B, C, H*W): a batched product keeps x's layout in both directions
+            # (torch.matmul would fold it into one transposed, copied matrix).
+            squeezed = torch.bmm(weight.view(1, 1, channels).expand(batch, -1, -1),
+                                 x.reshape(batch, channels, height * width))
+        return squeezed.view(batch, 1, height, width) + self.bias.to(x.dtype).view(1, 1, 1, 1)
 
 
 class SRRemember(nn.Module):
