@@ -7,10 +7,11 @@ current toolchains. This script makes the decisions a user would otherwise make 
 * **C++ standard** - torch's own headers say which standard they need (torch >= 2.10 refuses
   anything below C++20); mmcv hard-codes ``-std=c++14``/``-std=c++17``, so the unpacked
   source is patched to the standard torch asks for.
-* **setuptools** - mmcv's ``setup.py`` imports ``pkg_resources``, which setuptools >= 80 no
-  longer ships, while torch 2.14 requires setuptools >= 77: pinning setuptools below 70 would
-  break torch's own requirement, so the import is patched to its standard-library and
-  ``packaging`` equivalents and the build runs without isolation against the installed torch.
+* **setuptools** - mmcv's ``setup.py`` imports ``pkg_resources``, which newer setuptools no
+  longer ship, while torch 2.14 requires setuptools >= 77 (the usual advice, setuptools < 70,
+  breaks torch's own requirement). The import is patched to its standard-library and
+  ``packaging`` equivalents, so the build works with any setuptools, and runs without build
+  isolation against the installed torch.
 * **CPU or CUDA ops** - CUDA ops are built when ``nvcc`` is found *and* torch is a CUDA build
   *and* a GPU is visible (or ``MMSR_MMCV_CUDA=1`` forces it, e.g. on a GPU-less build box);
   otherwise CPU ops only (``MMSR_MMCV_CUDA=0`` forces that).

@@ -239,3 +239,36 @@ def test_wrong_input_channels_error_names_the_fix():
     backbone = ResNetSR(depth=18, in_channels=3, sr_cfg=dict(after_stage=1, memory_size=4))
     with pytest.raises(ValueError, match='built for in_channels=64'):
         backbone.sr_block(torch.randn(1, 32, 4, 4))
+
+
+def trained_d8_backbone():
+    torch.manual_seed(0)
+    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                             hidden_channels=4, input_size=(32, 32)))
+    with torch.no_grad():
+        backbone.sr_block.memory.normal_()
+    backbone.eval()
+    return backbone
+
+
+def test_backbone_channels_last_and_autocast():
+    backbone = trained_d8_backbone()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        reference = backbone(x)
+        channels_last = backbone.to(memory_format=torch.channels_last)(
+            x.to(memory_format=torch.channels_last))
+        for a, b in zip(reference, channels_last):
+            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            low = backbone(x)
+    assert all(torch.isfinite(t).all() for t in low)
+
+
+def test_backbone_torch_compile_traces_the_sr_hook():
+    backbone = trained_d8_backbone()
+    x = torch.randn(1, 3, 32, 32)
+    compiled = torch.compile(backbone, backend='aot_eager', fullgraph=True)
+    with torch.no_grad():
+        for a, b in zip(compiled(x), backbone(x)):
+            torch.testing.assert_close(a, b)
