@@ -108,9 +108,28 @@ def demo_config(config_file: str, args, data_root: Path, work_dir: Path):
     return cfg
 
 
+def progress_hook(name: str, total: int, every: int):
+    """A hook that prints training progress (the demo runs mmengine at log level WARNING)."""
+    from mmengine.hooks import Hook
+
+    class DemoProgress(Hook):
+        priority = 'LOWEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            done = runner.iter + 1
+            if done % every == 0 or done == total:
+                loss = float(outputs['loss']) if outputs and 'loss' in outputs else float('nan')
+                bar = '#' * (20 * done // total)
+                print(f'[{name}] [{bar:20s}] iter {done}/{total}  loss {loss:.3f}', flush=True)
+
+    return DemoProgress()
+
+
 def train_and_evaluate(name: str, cfg) -> dict:
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)
+    total = cfg.train_cfg.max_iters
+    runner.register_hook(progress_hook(name, total, max(total // 10, 1)))
     print(f'[{name}] training {cfg.train_cfg.max_iters} iterations ...', flush=True)
     start = time.perf_counter()
     runner.train()

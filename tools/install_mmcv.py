@@ -283,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             wheel = build_wheel(plan, sdist, args.cache_dir / plan.cache_key)
         else:
             print(f'Reusing cached wheel {wheel}', flush=True)
+        # The wheel itself replaces any mmcv already there; then its runtime requirements
+        # (mmengine, opencv-python, ...) are filled in within the pins.
         _pip('install', '--no-deps', '--force-reinstall', str(wheel))
+        _pip('install', '-q', '-c', str(STACK_FILE), str(wheel))
         check_installed(plan)
     except InstallError as exc:
         print(f'install_mmcv: error: {exc}', file=sys.stderr)

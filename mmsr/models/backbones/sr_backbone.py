@@ -22,7 +22,7 @@ from ..layers import SRBlock, build_stage_dropout
 from ..layers.sr_block import to_size
 
 SR_CFG_KEYS = {'after_stage', 'num_memory_blocks', 'hidden_channels', 'memory_size',
-               'input_size', 'act_cfg'}
+               'input_size', 'act_cfg', 'resample_on_load'}
 
 
 class SRBackboneMixin:
@@ -34,7 +34,8 @@ class SRBackboneMixin:
             memory_size=(H, W))``, ``M`` counted from 1 as in the paper (ResNet: after
             ``layerM``). Instead of ``memory_size`` give ``input_size=(H, W)``, the training
             input (crop) size, and the memory size is derived from the backbone's strides.
-            ``act_cfg`` is passed to the block. ``None`` (default): no SR block.
+            ``act_cfg`` and ``resample_on_load`` are passed to the block. ``None`` (default): no
+            SR block.
         stage_dropout_cfg: ``dict(type='Dropout2d', p=0.1, after_stages=(3, 4))`` or
             ``dict(type='DropBlock', p=0.1, block_size=7, after_stages=(3,))``: dropout2d or
             DropBlock on the output of those stages, in training only. Where it meets the SR

@@ -137,6 +137,11 @@ class SRBlock(BaseModule):
         act_cfg: activation between the two FC layers. Default ``None``: the identity, because
             the paper says "the first layer linearly transforms the feature map"; pass e.g.
             ``dict(type='ReLU')`` for a non-linear FCN.
+        resample_on_load: what loading a ``state_dict`` saved with another memory size does.
+            ``False`` (default): refuse, naming the setting that differs. ``True``: resize the
+            saved memory, and the first FC layer's weights over the map (scaled by the ratio of
+            the areas), bilinearly to ``memory_size``, with a warning. A different ``P``, ``h``
+            or channel count is always refused.
         init_cfg: mmengine init config; normally left ``None``.
 
     Shapes:
@@ -148,7 +153,7 @@ class SRBlock(BaseModule):
 
     def __init__(self, in_channels: int, memory_size: SizeLike, num_memory_blocks: int = 2,
                  hidden_channels: int = 16, act_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 resample_on_load: bool = False, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         for name, value in (('in_channels', in_channels), ('num_memory_blocks', num_memory_blocks),
                             ('hidden_channels', hidden_channels)):
@@ -158,6 +163,7 @@ class SRBlock(BaseModule):
         self.memory_size = to_size(memory_size, 'SRBlock: memory_size')
         self.num_memory_blocks = num_memory_blocks
         self.hidden_channels = hidden_channels
+        self.resample_on_load = resample_on_load
         height, width = self.memory_size
         self.squeeze = SRSqueeze(in_channels)
         self.remember = SRRemember(height * width, hidden_channels, num_memory_blocks, act_cfg)
@@ -181,6 +187,51 @@ class SRBlock(BaseModule):
         return (f'in_channels={self.in_channels}, memory_size={self.memory_size}, '
                 f'num_memory_blocks={self.num_memory_blocks}, '
                 f'hidden_channels={self.hidden_channels}')
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        """Refuse a checkpoint saved with other SR settings with an error that names them
+        (mmengine's non-strict loading would otherwise skip the mismatched tensors silently)."""
+        memory = state_dict.get(prefix + 'memory')
+        if memory is not None and memory.shape != self.memory.shape:
+            saved_p, saved_c, saved_h, saved_w = memory.shape
+            differs = [f'{name}: checkpoint {saved} vs model {ours}' for name, saved, ours in (
+                ('num_memory_blocks (P)', saved_p, self.num_memory_blocks),
+                ('in_channels (C)', saved_c, self.in_channels)) if saved != ours]
+            if differs:
+                raise ValueError(f'SR block {prefix or "(root)"}: the checkpoint was saved with '
+                                 f'other SR settings ({"; ".join(differs)}). Use the same '
+                                 'sr_cfg as the checkpoint, or train without loading its SR '
+                                 'block.')
+            if not self.resample_on_load:
+                raise ValueError(
+                    f'SR block {prefix or "(root)"}: the checkpoint\'s memory_size is '
+                    f'{(saved_h, saved_w)} but the model\'s is {self.memory_size}. Use the '
+                    'checkpoint\'s memory_size (or input_size), or set '
+                    'resample_on_load=True in sr_cfg to resize the memory.')
+            # In place: the children (remember.fc1) read the same dict. torch's and mmengine's
+            # load_state_dict pass a copy of the caller's dict.
+            state_dict[prefix + 'memory'] = F.interpolate(
+                memory.float(), size=self.memory_size, mode='bilinear',
+                align_corners=False).to(memory.dtype)
+            fc1 = state_dict.get(prefix + 'remember.fc1.weight')
+            if fc1 is not None:  # (h, H*W): resample over the map, keep its output scale
+                grid = fc1.float().view(fc1.shape[0], 1, saved_h, saved_w)
+                grid = F.interpolate(grid, size=self.memory_size, mode='bilinear',
+                                     align_corners=False)
+                scale = (saved_h * saved_w) / (self.memory_size[0] * self.memory_size[1])
+                state_dict[prefix + 'remember.fc1.weight'] = (grid.flatten(1) * scale).to(
+                    fc1.dtype)
+            warnings.warn(f'SR block {prefix or "(root)"}: memory and remember.fc1 resampled '
+                          f'from {(saved_h, saved_w)} to {self.memory_size} '
+                          '(resample_on_load=True).')
+        hidden = state_dict.get(prefix + 'remember.fc2.weight')
+        if hidden is not None and hidden.shape[1] != self.hidden_channels:
+            raise ValueError(f'SR block {prefix or "(root)"}: the checkpoint was saved with '
+                             f'hidden_channels (h) = {hidden.shape[1]}, the model has '
+                             f'{self.hidden_channels}. Use the same sr_cfg as the checkpoint.')
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def _check_input(self, x: Tensor) -> None:
         if not isinstance(x, Tensor) or x.dim() != 4:
@@ -219,7 +270,8 @@ class SRBlock(BaseModule):
                           f'is {self.memory_size[0]}x{self.memory_size[1]}; the memory is '
                           'resampled. Set memory_size (or sr_cfg input_size) to the training '
                           'feature size.', stacklevel=2)
-        if size == self.memory_size and x.is_contiguous() and not torch.is_autocast_enabled():
+        if (size == self.memory_size and x.is_contiguous()
+                and not torch.is_autocast_enabled(x.device.type)):
             # Fast path, one fused kernel: out = x + weights @ M  (no intermediate copy).
             out = torch.addmm(x.flatten(1), weights.to(x.dtype), self.memory.flatten(1))
             out = out.view_as(x)

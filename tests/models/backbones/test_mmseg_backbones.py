@@ -272,3 +272,14 @@ def test_backbone_torch_compile_traces_the_sr_hook():
     with torch.no_grad():
         for a, b in zip(compiled(x), backbone(x)):
             torch.testing.assert_close(a, b)
+
+
+def test_mmengine_load_checkpoint_names_the_sr_setting_that_differs(tmp_path):
+    from mmengine.runner import load_checkpoint
+    saved = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=3,
+                                          hidden_channels=4, input_size=(32, 32)))
+    torch.save({'state_dict': saved.state_dict()}, tmp_path / 'p3.pth')
+    other = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                          hidden_channels=4, input_size=(32, 32)))
+    with pytest.raises(ValueError, match=r'sr_block\..*num_memory_blocks \(P\): checkpoint 3'):
+        load_checkpoint(other, str(tmp_path / 'p3.pth'), strict=False)

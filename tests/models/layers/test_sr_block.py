@@ -279,3 +279,44 @@ def test_bad_input():
         block(torch.randn(8, 4, 4))
     with pytest.raises(ValueError, match='expects a 4-D tensor'):
         block(torch.randn(1, 1, 8, 4, 4))
+
+
+def test_checkpoint_with_other_sr_settings_is_refused_by_name():
+    saved = trained_block(C=8, size=(5, 7), P=3, h=4).state_dict()
+    with pytest.raises(ValueError, match=r'num_memory_blocks \(P\): checkpoint 3 vs model 2'):
+        SRBlock(8, (5, 7), 2, 4).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r'in_channels \(C\): checkpoint 8 vs model 16'):
+        SRBlock(16, (5, 7), 3, 4).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r'hidden_channels \(h\) = 4, the model has 6'):
+        SRBlock(8, (5, 7), 3, 6).load_state_dict(saved)
+    with pytest.raises(ValueError, match=r"memory_size is \(5, 7\) but the model's is "
+                       r"\(10, 14\).*resample_on_load=True"):
+        SRBlock(8, (10, 14), 3, 4).load_state_dict(saved)
+    # also when a non-strict loader (mmengine's) would have skipped the mismatch silently
+    with pytest.raises(ValueError, match='num_memory_blocks'):
+        SRBlock(8, (5, 7), 2, 4).load_state_dict(saved, strict=False)
+
+
+def test_resample_on_load_resizes_memory_and_fc1():
+    source = trained_block(C=8, size=(5, 7), P=3, h=4)
+    target = SRBlock(8, (10, 14), 3, 4, resample_on_load=True)
+    with pytest.warns(UserWarning, match='resampled'):
+        target.load_state_dict(source.state_dict())
+    expected = F.interpolate(source.memory.detach(), size=(10, 14), mode='bilinear',
+                             align_corners=False)
+    torch.testing.assert_close(target.memory.detach(), expected)
+    assert torch.equal(target.remember.fc2.weight, source.remember.fc2.weight)
+    # a smooth input gives about the same memory weights at either size
+    x = torch.ones(1, 8, 10, 14)
+    torch.testing.assert_close(target.memory_weights(x), source.memory_weights(
+        torch.ones(1, 8, 5, 7)), atol=1e-4, rtol=1e-4)
+
+
+def test_autocast_keeps_the_identity_path_in_the_input_dtype():
+    """Under autocast only the recalled memory is computed in low precision: the residual
+    x + Mbar stays fp32, so a zero memory is still an exact identity."""
+    block = SRBlock(8, (5, 7), 3, 4)
+    x = torch.randn(2, 8, 5, 7)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        y = block(x)
+    assert y.dtype == torch.float32 and torch.equal(y, x)
