@@ -15,7 +15,7 @@
 
 Usage::
 
-    python tools/demo.py                                   # synthetic data, ~10 min on 2 cores
+    python tools/demo.py                                   # synthetic data, ~9 min on 2 cores
     python tools/demo.py --data-root data/cityscapes --iters 2000 --crop 512 1024
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-root', help='a real Cityscapes folder (leftImg8bit/, gtFine/ '
                         'with *_labelTrainIds.png); default: generate a synthetic one')
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--iters', type=int, default=150, help='training iterations per model')
+    parser.add_argument('--iters', type=int, default=250, help='training iterations per model')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--crop', type=int, nargs=2, default=(64, 128), metavar=('H', 'W'),
                         help='training crop (the SR memory is sized for it)')
@@ -118,7 +118,8 @@ def progress_hook(name: str, total: int, every: int):
         def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
             done = runner.iter + 1
             if done % every == 0 or done == total:
-                loss = float(outputs['loss']) if outputs and 'loss' in outputs else float('nan')
+                loss = float(outputs['loss'].detach()) if outputs and 'loss' in outputs \
+                    else float('nan')
                 bar = '#' * (20 * done // total)
                 print(f'[{name}] [{bar:20s}] iter {done}/{total}  loss {loss:.3f}', flush=True)
 

@@ -1,3 +1,4 @@
 from . import safe_checkpoint
+from .hooks import RNGStateHook
 
-__all__ = ['safe_checkpoint']
+__all__ = ['safe_checkpoint', 'RNGStateHook']
