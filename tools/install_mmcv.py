@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         if wheel is None:
             _pip('install', '-q', '-c', str(STACK_FILE), *BUILD_TOOLS)
             sdist = fetch_source(plan.mmcv_version, args.cache_dir)
-            print(f'Building mmcv from {sdist} (about 15 minutes on 2 cores, CPU ops)...',
+            print(f'Building mmcv from {sdist} ({plan.flavour} ops; about 20 minutes on 2 '
+                  'cores for CPU ops)...',
                   flush=True)
             wheel = build_wheel(plan, sdist, args.cache_dir / plan.cache_key)
         else:
