@@ -170,6 +170,10 @@ def make_plan(args: argparse.Namespace) -> BuildPlan:
                                     if os.environ.get('CUDA_HOME') else None)
     cuda = decide_cuda(args.cuda, nvcc, torch.version.cuda,
                        torch.cuda.is_available() if torch.version.cuda else False)
+    if args.cuda == 'auto' and not cuda and torch.version.cuda and torch.cuda.is_available():
+        print('install_mmcv: a GPU is visible but nvcc was not found: building CPU ops only. '
+              f'For CUDA ops install the CUDA {torch.version.cuda} toolkit (nvcc on PATH or '
+              'CUDA_HOME set) and run this again with --rebuild.', file=sys.stderr, flush=True)
     return BuildPlan(
         mmcv_version=args.version,
         torch_version=torch.__version__,
