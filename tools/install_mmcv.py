@@ -168,9 +168,9 @@ def make_plan(args: argparse.Namespace) -> BuildPlan:
                            f'first (see {STACK_FILE}).') from exc
     nvcc = shutil.which('nvcc') or (os.path.join(os.environ['CUDA_HOME'], 'bin', 'nvcc')
                                     if os.environ.get('CUDA_HOME') else None)
-    cuda = decide_cuda(args.cuda, nvcc, torch.version.cuda,
-                       torch.cuda.is_available() if torch.version.cuda else False)
-    if args.cuda == 'auto' and not cuda and torch.version.cuda and torch.cuda.is_available():
+    gpu_visible = bool(torch.version.cuda) and torch.cuda.is_available()
+    cuda = decide_cuda(args.cuda, nvcc, torch.version.cuda, gpu_visible)
+    if args.cuda == 'auto' and not cuda and gpu_visible:
         print('install_mmcv: a GPU is visible but nvcc was not found: building CPU ops only. '
               f'For CUDA ops install the CUDA {torch.version.cuda} toolkit (nvcc on PATH or '
               'CUDA_HOME set) and run this again with --rebuild.', file=sys.stderr, flush=True)

@@ -66,7 +66,7 @@ def make_imagenet_layout(root: str | os.PathLike, num_classes: int = 3,
 def _class_image(label: int, num_classes: int, size: int, rng) -> Image.Image:
     hue = np.array([np.cos(2 * np.pi * label / num_classes), np.sin(2 * np.pi * label / num_classes),
                     0.5]) * 80 + 128
-    ys, xs = np.mgrid[0:size, 0:size]
+    _, xs = np.mgrid[0:size, 0:size]
     stripes = np.sin((xs + rng.uniform(0, size)) * (label + 1) * np.pi / size)[..., None]
     image = hue + 40 * stripes + rng.normal(0, 12, (size, size, 3))
     return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))

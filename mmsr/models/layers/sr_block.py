@@ -192,46 +192,49 @@ class SRBlock(BaseModule):
                               unexpected_keys, error_msgs) -> None:
         """Refuse a checkpoint saved with other SR settings with an error that names them
         (mmengine's non-strict loading would otherwise skip the mismatched tensors silently)."""
+        name = f'SR block {prefix or "(root)"}'
         memory = state_dict.get(prefix + 'memory')
         if memory is not None and memory.shape != self.memory.shape:
             saved_p, saved_c, saved_h, saved_w = memory.shape
-            differs = [f'{name}: checkpoint {saved} vs model {ours}' for name, saved, ours in (
-                ('num_memory_blocks (P)', saved_p, self.num_memory_blocks),
-                ('in_channels (C)', saved_c, self.in_channels)) if saved != ours]
+            differs = [f'{setting}: checkpoint {saved} vs model {ours}'
+                       for setting, saved, ours in (
+                           ('num_memory_blocks (P)', saved_p, self.num_memory_blocks),
+                           ('in_channels (C)', saved_c, self.in_channels)) if saved != ours]
             if differs:
-                raise ValueError(f'SR block {prefix or "(root)"}: the checkpoint was saved with '
-                                 f'other SR settings ({"; ".join(differs)}). Use the same '
-                                 'sr_cfg as the checkpoint, or train without loading its SR '
-                                 'block.')
+                raise ValueError(f'{name}: the checkpoint was saved with other SR settings '
+                                 f'({"; ".join(differs)}). Use the same sr_cfg as the '
+                                 'checkpoint, or train without loading its SR block.')
             if not self.resample_on_load:
                 raise ValueError(
-                    f'SR block {prefix or "(root)"}: the checkpoint\'s memory_size is '
-                    f'{(saved_h, saved_w)} but the model\'s is {self.memory_size}. Use the '
-                    'checkpoint\'s memory_size (or input_size), or set '
-                    'resample_on_load=True in sr_cfg to resize the memory.')
-            # In place: the children (remember.fc1) read the same dict. torch's and mmengine's
-            # load_state_dict pass a copy of the caller's dict.
-            state_dict[prefix + 'memory'] = F.interpolate(
-                memory.float(), size=self.memory_size, mode='bilinear',
-                align_corners=False).to(memory.dtype)
-            fc1 = state_dict.get(prefix + 'remember.fc1.weight')
-            if fc1 is not None:  # (h, H*W): resample over the map, keep its output scale
-                grid = fc1.float().view(fc1.shape[0], 1, saved_h, saved_w)
-                grid = F.interpolate(grid, size=self.memory_size, mode='bilinear',
-                                     align_corners=False)
-                scale = (saved_h * saved_w) / (self.memory_size[0] * self.memory_size[1])
-                state_dict[prefix + 'remember.fc1.weight'] = (grid.flatten(1) * scale).to(
-                    fc1.dtype)
-            warnings.warn(f'SR block {prefix or "(root)"}: memory and remember.fc1 resampled '
-                          f'from {(saved_h, saved_w)} to {self.memory_size} '
-                          '(resample_on_load=True).')
+                    f'{name}: the checkpoint\'s memory_size is {(saved_h, saved_w)} but the '
+                    f'model\'s is {self.memory_size}. Use the checkpoint\'s memory_size (or '
+                    'input_size), or set resample_on_load=True in sr_cfg to resize the memory.')
+            self._resample_saved_tensors(state_dict, prefix, (saved_h, saved_w))
+            warnings.warn(f'{name}: memory and remember.fc1 resampled from '
+                          f'{(saved_h, saved_w)} to {self.memory_size} (resample_on_load=True).')
         hidden = state_dict.get(prefix + 'remember.fc2.weight')
         if hidden is not None and hidden.shape[1] != self.hidden_channels:
-            raise ValueError(f'SR block {prefix or "(root)"}: the checkpoint was saved with '
-                             f'hidden_channels (h) = {hidden.shape[1]}, the model has '
-                             f'{self.hidden_channels}. Use the same sr_cfg as the checkpoint.')
+            raise ValueError(f'{name}: the checkpoint was saved with hidden_channels (h) = '
+                             f'{hidden.shape[1]}, the model has {self.hidden_channels}. Use '
+                             'the same sr_cfg as the checkpoint.')
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
+
+    def _resample_saved_tensors(self, state_dict: dict, prefix: str,
+                                saved_size: Tuple[int, int]) -> None:
+        """Resize the saved memory and fc1's weights over the map to ``memory_size``, in place:
+        the children (remember.fc1) read the same dict (torch's and mmengine's
+        ``load_state_dict`` pass a copy of the caller's dict)."""
+        memory = state_dict[prefix + 'memory']
+        state_dict[prefix + 'memory'] = F.interpolate(
+            memory.float(), size=self.memory_size, mode='bilinear',
+            align_corners=False).to(memory.dtype)
+        fc1 = state_dict.get(prefix + 'remember.fc1.weight')
+        if fc1 is not None:  # (h, H*W): resample over the map, keep its output scale
+            grid = F.interpolate(fc1.float().view(fc1.shape[0], 1, *saved_size),
+                                 size=self.memory_size, mode='bilinear', align_corners=False)
+            scale = (saved_size[0] * saved_size[1]) / (self.memory_size[0] * self.memory_size[1])
+            state_dict[prefix + 'remember.fc1.weight'] = (grid.flatten(1) * scale).to(fc1.dtype)
 
     def _check_input(self, x: Tensor) -> None:
         if not isinstance(x, Tensor) or x.dim() != 4:
