@@ -6,9 +6,11 @@
   downstream registry, and mmcv's ``plugins=``, finds them) - needs only torch + mmengine;
 * registers the SR backbones in mmseg's and in mmpretrain's ``MODELS`` when those packages are
   installed (each part is skipped, never an error, when its package is absent);
+* registers the ``TrainValSplit`` dataset wrapper in mmengine's root ``DATASETS``;
 * makes mmengine checkpoints load under torch >= 2.6 with ``weights_only=True`` kept on
   (see :mod:`mmsr.engine.safe_checkpoint`).
 """
+from . import datasets  # noqa: F401 (registers TrainValSplit)
 from .engine import safe_checkpoint
 from .models import SRBlock, available_codebases
 from .version import __version__

@@ -6,6 +6,10 @@ classes, metrics and tools read them unchanged:
 
 * :func:`make_imagenet_layout` - ``train/<wnid>/<wnid>_<i>.JPEG``, a flat ``val/`` folder and
   ``meta/{train,val}.txt`` (mmpretrain ``ImageNet``);
+* :func:`make_cifar_layout` - CIFAR's python pickles, ``cifar-10-batches-py/`` (``data_batch_1..5``,
+  ``test_batch``, ``batches.meta``) or ``cifar-100-python/`` (``train``, ``test``, ``meta``),
+  as in the archives mmpretrain ``CIFAR10`` / ``CIFAR100`` read. Their md5 sums naturally differ
+  from the real files', which those classes check;
 * :func:`make_cityscapes_layout` - ``leftImg8bit/<split>/<city>/*_leftImg8bit.png`` with
   ``gtFine/<split>/<city>/*_gtFine_labelIds.png`` (Cityscapes label ids) and
   ``*_gtFine_labelTrainIds.png`` (train ids, 255 = ignore), as produced by mmseg's
@@ -14,6 +18,7 @@ classes, metrics and tools read them unchanged:
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Dict, Sequence, Tuple
 
@@ -60,6 +65,46 @@ def make_imagenet_layout(root: str | os.PathLike, num_classes: int = 3,
     (root / 'meta').mkdir(exist_ok=True)
     (root / 'meta' / 'train.txt').write_text('\n'.join(train_lines) + '\n')
     (root / 'meta' / 'val.txt').write_text('\n'.join(val_lines) + '\n')
+    return root
+
+
+def make_cifar_layout(root: str | os.PathLike, num_classes: int = 10, train_per_class: int = 10,
+                      test_per_class: int = 2, seed: int = 0) -> Path:
+    """Write CIFAR-10 (``num_classes=10``) or CIFAR-100 (``100``) python pickles of 32x32
+    class images under ``root`` (the ``data_root`` of mmpretrain's CIFAR datasets)."""
+    if num_classes not in (10, 100):
+        raise ValueError('num_classes must be 10 (CIFAR-10) or 100 (CIFAR-100), '
+                         f'got {num_classes}.')
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+
+    def batch(per_class: int) -> Tuple[np.ndarray, list]:
+        labels = [label for label in range(num_classes) for _ in range(per_class)]
+        images = [np.asarray(_class_image(label, num_classes, 32, rng)) for label in labels]
+        # CIFAR rows: 1024 red, then 1024 green, then 1024 blue values.
+        return np.stack([image.transpose(2, 0, 1).reshape(-1) for image in images]), labels
+
+    def dump(path: Path, entry: dict) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(entry))
+
+    names = [f'class_{label:03d}' for label in range(num_classes)]
+    if num_classes == 10:
+        folder = root / 'cifar-10-batches-py'
+        data, labels = batch(train_per_class)
+        chunks = np.array_split(np.arange(len(labels)), 5)
+        for number, chunk in enumerate(chunks, start=1):
+            dump(folder / f'data_batch_{number}', {'data': data[chunk],
+                                                   'labels': [labels[i] for i in chunk]})
+        data, labels = batch(test_per_class)
+        dump(folder / 'test_batch', {'data': data, 'labels': labels})
+        dump(folder / 'batches.meta', {'label_names': names})
+    else:
+        folder = root / 'cifar-100-python'
+        for split, per_class in (('train', train_per_class), ('test', test_per_class)):
+            data, labels = batch(per_class)
+            dump(folder / split, {'data': data, 'fine_labels': labels})
+        dump(folder / 'meta', {'fine_label_names': names})
     return root
 
 

@@ -24,10 +24,12 @@ from typing import Any, Callable, List
 
 import torch
 
+from ..errors import MMSRError
+
 _installed = False
 
 
-class CheckpointLoadError(RuntimeError):
+class CheckpointLoadError(MMSRError, RuntimeError):
     """A checkpoint that cannot (or must not) be loaded; the message says why."""
 
 

@@ -28,14 +28,14 @@ def _register_codebases() -> Dict[str, bool]:
             continue
         try:
             importlib.import_module(codebase)
+            for module in modules:
+                importlib.import_module(module)
         except ImportError as exc:
             warnings.warn(f'mmsr: {codebase} is installed but cannot be imported ({exc}); '
                           f'its SR models are not registered. mmseg and mmpretrain need full '
                           f'mmcv with compiled ops: run "python tools/install_mmcv.py" or '
                           f'"make test".', stacklevel=2)
             continue
-        for module in modules:
-            importlib.import_module(module)
         found[codebase] = True
     return found
 

@@ -11,9 +11,10 @@ SGD step at ``--train-batch``):
 
 * ``network``: median time of baseline and SR network with their spread (IQR), and the
   median of the paired SR/baseline ratios of consecutive runs;
-* ``block in network``: the SR block's forward timed *inside* the timed SR runs (forward
-  pre/post hooks, so with the cache state it really meets), as a share of the baseline
-  network's median;
+* ``block in network``: the SR block's forward timed *inside* extra SR runs, interleaved with
+  the others (forward pre/post hooks, so with the cache state it really meets; on CUDA with
+  events in the stream, i.e. the block's GPU time), as a share of the baseline network's
+  median;
 * ``block alone``: the SR block timed on its own on a feature map of the same shape (forward,
   or forward + backward for the training step), as a share of the baseline network's median.
 
@@ -30,12 +31,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-from typing import Callable, Dict, List
+from typing import Dict
 
 import torch
 from torch import nn
+
+from mmsr.analysis.timing import BlockTimer, make_step, paired_ratio, summary, timed
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -75,43 +76,6 @@ def build_networks(args) -> Dict[str, nn.Module]:
     return dict(baseline=baseline, sr=with_sr, block=block, feature=feature)
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def timed(fn: Callable[[], None], device: torch.device) -> float:
-    synchronize(device)
-    start = time.perf_counter()
-    fn()
-    synchronize(device)
-    return time.perf_counter() - start
-
-
-def make_step(model: nn.Module, x: torch.Tensor, train: bool, amp: bool) -> Callable[[], None]:
-    autocast = torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp)
-    if not train:
-        def infer():
-            with torch.inference_mode(), autocast:
-                model(x)
-        return infer
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-    target = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
-
-    def train_step():
-        optimizer.zero_grad(set_to_none=True)
-        with autocast:
-            loss = nn.functional.cross_entropy(model(x).float(), target)
-        loss.backward()
-        optimizer.step()
-    return train_step
-
-
-def summary(times: List[float]) -> Dict[str, float]:
-    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
-    return dict(median_ms=1e3 * statistics.median(times), iqr_ms=1e3 * (quartiles[2] - quartiles[0]))
-
-
 def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
     batch = args.train_batch if train else args.infer_batch
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
@@ -122,7 +86,7 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
     steps, times = {}, {}
     for name in ('baseline', 'sr'):
         model = nets[name].to(device, memory_format=memory_format).train(train)
-        steps[name], times[name] = make_step(model, x, train, args.amp), []
+        steps[name], times[name] = make_step(model, model, x, train, args.amp), []
     block = nets['block'].train(train)
     upstream_grad = torch.randn_like(feature)  # a dense gradient, as inside a network
 
@@ -147,35 +111,19 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
             peaks[name] = torch.cuda.max_memory_allocated(device) / 2**20
     for _ in range(args.warmup):
         steps['block']()
-    in_network: List[float] = []
-    sr_block = nets['block']
-
-    def block_started(module, inputs):
-        synchronize(device)
-        in_network.append(time.perf_counter())
-
-    def block_finished(module, inputs, output):
-        synchronize(device)
-        in_network[-1] = time.perf_counter() - in_network[-1]
-
+    timer = BlockTimer([nets['block']], device)
     for _ in range(args.repeats):  # interleaved
         for name in ('baseline', 'sr', 'block'):
-            if name == 'sr':
-                handles = (sr_block.register_forward_pre_hook(block_started),
-                           sr_block.register_forward_hook(block_finished))
             times[name].append(timed(steps[name], device))
-            if name == 'sr':
-                for handle in handles:
-                    handle.remove()
+        with timer:  # the block inside the network, in a separate SR run
+            steps['sr']()
     result = {name: summary(values) for name, values in times.items()}
     base = result['baseline']['median_ms']
     # Median of the paired (interleaved) ratios: robust to drifts that affect both alike.
-    ratios = [sr / b for sr, b in zip(times['sr'], times['baseline'])]
-    result['network_ratio'] = statistics.median(ratios)
-    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-    result['network_ratio_iqr'] = quartiles[2] - quartiles[0]
+    result['network_ratio'], result['network_ratio_iqr'] = paired_ratio(times['sr'],
+                                                                        times['baseline'])
     result['block_share_percent'] = 100 * result['block']['median_ms'] / base
-    result['block_in_network'] = summary(in_network)
+    result['block_in_network'] = summary(timer.times)
     result['block_in_network_share_percent'] = (
         100 * result['block_in_network']['median_ms'] / base)
     result['batch'] = batch

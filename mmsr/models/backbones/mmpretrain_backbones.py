@@ -12,6 +12,7 @@ from mmpretrain.models.utils import SELayer
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
+from ...errors import ConfigError
 from ..layers import CBAM
 from .sr_backbone import ResNetSRMixin, SRBackboneMixin
 
@@ -28,7 +29,7 @@ def build_block_attention(cfg: dict, channels: int) -> nn.Module:
         return SELayer(channels, **cfg)
     if kind == 'CBAM':
         return CBAM(channels, **cfg)
-    raise ValueError(f"attention_cfg type must be 'SE' or 'CBAM', got {kind!r}.")
+    raise ConfigError(f"attention_cfg type must be 'SE' or 'CBAM', got {kind!r}.")
 
 
 class PretrainResNetSRMixin(ResNetSRMixin):

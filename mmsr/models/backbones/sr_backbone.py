@@ -18,11 +18,12 @@ from typing import List, Optional, Sequence, Tuple
 
 from torch import Tensor, nn
 
+from ...errors import ConfigError
 from ..layers import SRBlock, build_stage_dropout
 from ..layers.sr_block import to_size
 
 SR_CFG_KEYS = {'after_stage', 'num_memory_blocks', 'hidden_channels', 'memory_size',
-               'input_size', 'act_cfg', 'resample_on_load'}
+               'input_size', 'act_cfg', 'resample_on_load', 'enabled'}
 
 
 class SRBackboneMixin:
@@ -34,8 +35,8 @@ class SRBackboneMixin:
             memory_size=(H, W))``, ``M`` counted from 1 as in the paper (ResNet: after
             ``layerM``). Instead of ``memory_size`` give ``input_size=(H, W)``, the training
             input (crop) size, and the memory size is derived from the backbone's strides.
-            ``act_cfg`` and ``resample_on_load`` are passed to the block. ``None`` (default): no
-            SR block.
+            ``act_cfg``, ``resample_on_load`` and ``enabled`` are passed to the block.
+            ``None`` (default): no SR block.
         stage_dropout_cfg: ``dict(type='Dropout2d', p=0.1, after_stages=(3, 4))`` or
             ``dict(type='DropBlock', p=0.1, block_size=7, after_stages=(3,))``: dropout2d or
             DropBlock on the output of those stages, in training only. Where it meets the SR
@@ -79,34 +80,34 @@ class SRBackboneMixin:
     def _stage_index(self, stage, what: str) -> int:
         num_stages = len(self.sr_stage_modules())
         if num_stages == 0:
-            raise ValueError(f'{type(self).__name__} has no stages, so {what} cannot be used '
-                             'with it: remove it from the config.')
+            raise ConfigError(f'{type(self).__name__} has no stages, so {what} cannot be used '
+                              'with it: remove it from the config.')
         if not isinstance(stage, int) or isinstance(stage, bool) or not 1 <= stage <= num_stages:
-            raise ValueError(f'{type(self).__name__}: {what}={stage!r} is not a stage of this '
-                             f'backbone; it has stages 1..{num_stages} (counted from 1, as M in '
-                             'the paper).')
+            raise ConfigError(f'{type(self).__name__}: {what}={stage!r} is not a stage of this '
+                              f'backbone; it has stages 1..{num_stages} (counted from 1, as M in '
+                              'the paper).')
         return stage - 1
 
     def _build_sr_block(self, cfg: dict) -> int:
         name = type(self).__name__
         unknown = set(cfg) - SR_CFG_KEYS
         if unknown:
-            raise ValueError(f'{name}: unknown sr_cfg keys {sorted(unknown)}; allowed: '
-                             f'{sorted(SR_CFG_KEYS)}.')
+            raise ConfigError(f'{name}: unknown sr_cfg keys {sorted(unknown)}; allowed: '
+                              f'{sorted(SR_CFG_KEYS)}.')
         if 'after_stage' not in cfg:
-            raise ValueError(f'{name}: sr_cfg needs after_stage=M (the stage the SR block '
-                             'follows, counted from 1).')
+            raise ConfigError(f'{name}: sr_cfg needs after_stage=M (the stage the SR block '
+                              'follows, counted from 1).')
         stage = self._stage_index(cfg.pop('after_stage'), 'sr_cfg.after_stage')
         memory_size, input_size = cfg.pop('memory_size', None), cfg.pop('input_size', None)
         if (memory_size is None) == (input_size is None):
-            raise ValueError(f'{name}: sr_cfg needs exactly one of memory_size=(H, W) (the '
-                             'feature size after the stage) or input_size=(H, W) (the training '
-                             'input size, from which the memory size is derived).')
+            raise ConfigError(f'{name}: sr_cfg needs exactly one of memory_size=(H, W) (the '
+                              'feature size after the stage) or input_size=(H, W) (the training '
+                              'input size, from which the memory size is derived).')
         if input_size is not None:
             memory_size = self.sr_feature_size(to_size(input_size, 'sr_cfg.input_size'), stage)
             if min(memory_size) < 1:
-                raise ValueError(f'{name}: input_size={input_size} leaves no feature map after '
-                                 f'stage {stage + 1}; use a larger input_size.')
+                raise ConfigError(f'{name}: input_size={input_size} leaves no feature map after '
+                                  f'stage {stage + 1}; use a larger input_size.')
         self.sr_stage = stage
         self.sr_block = SRBlock(in_channels=self.sr_stage_channels(stage),
                                 memory_size=memory_size, **cfg)
@@ -115,8 +116,8 @@ class SRBackboneMixin:
     def _build_stage_dropouts(self, cfg: dict) -> set:
         stages = cfg.pop('after_stages', None)
         if not stages:
-            raise ValueError(f'{type(self).__name__}: stage_dropout_cfg needs after_stages, '
-                             'e.g. (3, 4), counted from 1.')
+            raise ConfigError(f'{type(self).__name__}: stage_dropout_cfg needs after_stages, '
+                              'e.g. (3, 4), counted from 1.')
         indices = {self._stage_index(s, 'stage_dropout_cfg.after_stages') for s in stages}
         for index in indices:
             self.add_module(f'stage{index + 1}_dropout', build_stage_dropout(cfg))

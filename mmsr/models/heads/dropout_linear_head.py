@@ -5,6 +5,8 @@ from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
+from ...errors import ConfigError
+
 
 @MODELS.register_module()
 class DropoutLinearClsHead(LinearClsHead):
@@ -16,7 +18,7 @@ class DropoutLinearClsHead(LinearClsHead):
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, **kwargs)
         if not 0.0 <= dropout_rate < 1.0:
-            raise ValueError(f'DropoutLinearClsHead: dropout_rate must be in [0, 1), '
+            raise ConfigError(f'DropoutLinearClsHead: dropout_rate must be in [0, 1), '
                              f'got {dropout_rate!r}.')
         self.dropout_rate = dropout_rate
         self.dropout = nn.Dropout(dropout_rate)

@@ -6,6 +6,8 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
+from ...errors import ConfigError
+
 
 @MODELS.register_module()
 class DropBlock(nn.Module):
@@ -20,9 +22,9 @@ class DropBlock(nn.Module):
     def __init__(self, p: float = 0.1, block_size: int = 7) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
-            raise ValueError(f'DropBlock: p must be in [0, 1), got {p!r}.')
+            raise ConfigError(f'DropBlock: p must be in [0, 1), got {p!r}.')
         if not isinstance(block_size, int) or block_size < 1:
-            raise ValueError(f'DropBlock: block_size must be an int >= 1, got {block_size!r}.')
+            raise ConfigError(f'DropBlock: block_size must be an int >= 1, got {block_size!r}.')
         self.p = p
         self.block_size = block_size
 
@@ -51,4 +53,4 @@ def build_stage_dropout(cfg: dict) -> nn.Module:
         return nn.Dropout2d(**cfg)
     if kind == 'DropBlock':
         return DropBlock(**cfg)
-    raise ValueError(f"stage dropout type must be 'Dropout2d' or 'DropBlock', got {kind!r}.")
+    raise ConfigError(f"stage dropout type must be 'Dropout2d' or 'DropBlock', got {kind!r}.")

@@ -14,6 +14,8 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
+from ...errors import ConfigError
+
 SizeLike = Union[int, Sequence[int]]
 
 # Activations accepted by ``act_cfg`` (no mmcv needed); ``None`` means the identity.
@@ -32,8 +34,8 @@ def to_size(value: SizeLike, name: str) -> Tuple[int, int]:
             size = ()
     if len(size) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0
                                  for s in size):
-        raise ValueError(f'{name} must be a positive int or a pair (H, W) of positive ints, '
-                         f'got {value!r}.')
+        raise ConfigError(f'{name} must be a positive int or a pair (H, W) of positive ints, '
+                          f'got {value!r}.')
     return size  # type: ignore[return-value]
 
 
@@ -51,8 +53,8 @@ def build_activation(act_cfg: Optional[dict]) -> nn.Module:
     cfg = dict(act_cfg)
     act_type = cfg.pop('type', None)
     if act_type not in _ACTIVATIONS:
-        raise ValueError(f'act_cfg type must be one of {sorted(_ACTIVATIONS)} or act_cfg=None '
-                         f'(identity), got {act_type!r}.')
+        raise ConfigError(f'act_cfg type must be one of {sorted(_ACTIVATIONS)} or act_cfg=None '
+                          f'(identity), got {act_type!r}.')
     return _ACTIVATIONS[act_type](**cfg)
 
 
@@ -86,7 +88,8 @@ class SRRemember(nn.Module):
     """The "remember" step: a two-layer FCN from the squeezed map to softmax memory weights.
 
     ``B x (H*W) -> fc1 -> act -> fc2 -> softmax -> B x P``. The softmax is computed in fp32
-    (also under autocast; fp64 stays fp64). A forward hook on this module sees the weights of every forward.
+    (also under autocast; fp64 stays fp64). A forward hook on this module sees the weights of
+    every forward.
     """
 
     def __init__(self, in_features: int, hidden_channels: int, num_memory_blocks: int,
@@ -142,6 +145,10 @@ class SRBlock(BaseModule):
             saved memory, and the first FC layer's weights over the map (scaled by the ratio of
             the areas), bilinearly to ``memory_size``, with a warning. A different ``P``, ``h``
             or channel count is always refused.
+        enabled: ``False`` switches the block's contribution off: ``forward`` returns its
+            input unchanged (the weights are still computed for ``return_weights``). The
+            parameters stay, so a trained checkpoint still loads: the paper's ablation
+            ("removing the SR block costs 0.4%"). Also settable later as ``block.enabled``.
         init_cfg: mmengine init config; normally left ``None``.
 
     Shapes:
@@ -153,17 +160,19 @@ class SRBlock(BaseModule):
 
     def __init__(self, in_channels: int, memory_size: SizeLike, num_memory_blocks: int = 2,
                  hidden_channels: int = 16, act_cfg: Optional[dict] = None,
-                 resample_on_load: bool = False, init_cfg: Optional[dict] = None) -> None:
+                 resample_on_load: bool = False, enabled: bool = True,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         for name, value in (('in_channels', in_channels), ('num_memory_blocks', num_memory_blocks),
                             ('hidden_channels', hidden_channels)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f'SRBlock: {name} must be an int >= 1, got {value!r}.')
+                raise ConfigError(f'SRBlock: {name} must be an int >= 1, got {value!r}.')
         self.in_channels = in_channels
         self.memory_size = to_size(memory_size, 'SRBlock: memory_size')
         self.num_memory_blocks = num_memory_blocks
         self.hidden_channels = hidden_channels
         self.resample_on_load = resample_on_load
+        self.enabled = bool(enabled)
         height, width = self.memory_size
         self.squeeze = SRSqueeze(in_channels)
         self.remember = SRRemember(height * width, hidden_channels, num_memory_blocks, act_cfg)
@@ -186,7 +195,8 @@ class SRBlock(BaseModule):
     def extra_repr(self) -> str:
         return (f'in_channels={self.in_channels}, memory_size={self.memory_size}, '
                 f'num_memory_blocks={self.num_memory_blocks}, '
-                f'hidden_channels={self.hidden_channels}')
+                f'hidden_channels={self.hidden_channels}'
+                + ('' if self.enabled else ', enabled=False'))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs) -> None:
@@ -201,11 +211,11 @@ class SRBlock(BaseModule):
                            ('num_memory_blocks (P)', saved_p, self.num_memory_blocks),
                            ('in_channels (C)', saved_c, self.in_channels)) if saved != ours]
             if differs:
-                raise ValueError(f'{name}: the checkpoint was saved with other SR settings '
-                                 f'({"; ".join(differs)}). Use the same sr_cfg as the '
-                                 'checkpoint, or train without loading its SR block.')
+                raise ConfigError(f'{name}: the checkpoint was saved with other SR settings '
+                                  f'({"; ".join(differs)}). Use the same sr_cfg as the '
+                                  'checkpoint, or train without loading its SR block.')
             if not self.resample_on_load:
-                raise ValueError(
+                raise ConfigError(
                     f'{name}: the checkpoint\'s memory_size is {(saved_h, saved_w)} but the '
                     f'model\'s is {self.memory_size}. Use the checkpoint\'s memory_size (or '
                     'input_size), or set resample_on_load=True in sr_cfg to resize the memory.')
@@ -214,9 +224,9 @@ class SRBlock(BaseModule):
                           f'{(saved_h, saved_w)} to {self.memory_size} (resample_on_load=True).')
         hidden = state_dict.get(prefix + 'remember.fc2.weight')
         if hidden is not None and hidden.shape[1] != self.hidden_channels:
-            raise ValueError(f'{name}: the checkpoint was saved with hidden_channels (h) = '
-                             f'{hidden.shape[1]}, the model has {self.hidden_channels}. Use '
-                             'the same sr_cfg as the checkpoint.')
+            raise ConfigError(f'{name}: the checkpoint was saved with hidden_channels (h) = '
+                              f'{hidden.shape[1]}, the model has {self.hidden_channels}. Use '
+                              'the same sr_cfg as the checkpoint.')
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
 
@@ -239,9 +249,9 @@ class SRBlock(BaseModule):
     def _check_input(self, x: Tensor) -> None:
         if not isinstance(x, Tensor) or x.dim() != 4:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f'SRBlock expects a 4-D tensor (B, C, H, W), got {shape}.')
+            raise ConfigError(f'SRBlock expects a 4-D tensor (B, C, H, W), got {shape}.')
         if x.shape[1] != self.in_channels:
-            raise ValueError(
+            raise ConfigError(
                 f'SRBlock was built for in_channels={self.in_channels} but the input has '
                 f'{x.shape[1]} channels (shape {tuple(x.shape)}): set in_channels (or the SR '
                 f'stage) to match the feature map it follows.')
@@ -266,6 +276,8 @@ class SRBlock(BaseModule):
     def forward(self, x: Tensor, return_weights: bool = False
                 ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         self._check_input(x)
+        if not self.enabled:
+            return (x, self.memory_weights(x)) if return_weights else x
         weights = self.memory_weights(x)
         size = tuple(x.shape[-2:])
         if size != self.memory_size and self.training:

@@ -320,3 +320,19 @@ def test_autocast_keeps_the_identity_path_in_the_input_dtype():
     with torch.autocast('cpu', dtype=torch.bfloat16):
         y = block(x)
     assert y.dtype == torch.float32 and torch.equal(y, x)
+
+
+def test_disabled_block_returns_its_input_and_keeps_its_parameters():
+    block = SRBlock(8, (4, 4), num_memory_blocks=3, hidden_channels=4)
+    with torch.no_grad():
+        block.memory.normal_()
+    x = torch.randn(2, 8, 4, 4)
+    state = block.state_dict()
+    off = SRBlock(8, (4, 4), num_memory_blocks=3, hidden_channels=4, enabled=False)
+    off.load_state_dict(state)  # a trained checkpoint loads into a switched-off block
+    assert torch.equal(off(x), x) and not torch.equal(block(x), x)
+    out, weights = off(x, return_weights=True)
+    assert torch.equal(out, x) and torch.allclose(weights, block(x, return_weights=True)[1])
+    assert 'enabled=False' in repr(off)
+    block.enabled = False
+    assert torch.equal(block(x), x)

@@ -1,0 +1,6 @@
+# ResNet34 + DB + SR on CIFAR-10 (Table I): resnet34-db_1xb128_cifar10.py
+# plus the SR block (M=4, P=2, h=8).
+_base_ = './resnet34-db_1xb128_cifar10.py'
+model = dict(backbone=dict(
+    type='ResNet_CIFAR_SR',
+    sr_cfg=dict(after_stage=4, num_memory_blocks=2, hidden_channels=8, input_size=(32, 32))))

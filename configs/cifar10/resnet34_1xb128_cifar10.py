@@ -1,0 +1,10 @@
+# ResNet34 on CIFAR-10, the paper's baseline (Table I): mmpretrain's CIFAR ResNet
+# (3x3 stem, no max-pool) with the paper's recipe - 90/10 train/val split, best-on-val
+# checkpoint, test set reported. Other seeds: --cfg-options randomness.seed=N.
+_base_ = [
+    'mmpretrain::_base_/models/resnet34_cifar.py', '../_base_/datasets/cifar10_bs128_trainval.py',
+    '../_base_/schedules/cifar10_bs128_200e.py', 'mmpretrain::_base_/default_runtime.py'
+]
+model = dict(head=dict(num_classes=10))
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
+                                     save_best='accuracy/top1', rule='greater'))

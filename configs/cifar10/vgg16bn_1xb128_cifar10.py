@@ -1,0 +1,16 @@
+# VGG16-BN on CIFAR-10, the paper's baseline (Table II): mmpretrain's VGG16 with
+# BN for 32x32 inputs - the convolutional stages, global average pooling (the map is 1x1), and
+# dropout only in the fully connected part (the paper's "dropout only in their FC layers"; our
+# choice: one classifier layer after dropout p=0.5). Same recipe as the ResNets.
+_base_ = [
+    'mmpretrain::_base_/models/vgg16bn.py', '../_base_/datasets/cifar10_bs128_trainval.py',
+    '../_base_/schedules/cifar10_bs128_200e.py', 'mmpretrain::_base_/default_runtime.py'
+]
+custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(num_classes=-1, out_indices=(4, )),
+    neck=dict(_delete_=True, type='GlobalAveragePooling'),
+    head=dict(_delete_=True, type='DropoutLinearClsHead', num_classes=10, in_channels=512,
+              dropout_rate=0.5, loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
+                                     save_best='accuracy/top1', rule='greater'))

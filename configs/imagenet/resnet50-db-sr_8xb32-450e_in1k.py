@@ -1,0 +1,6 @@
+# ResNet50 + DB + SR on ImageNet (Table III): resnet50-db_8xb32-450e_in1k.py plus the SR block
+# (M=3, P=10, h=16).
+_base_ = './resnet50-db_8xb32-450e_in1k.py'
+model = dict(backbone=dict(
+    type='ResNetSR',
+    sr_cfg=dict(after_stage=3, num_memory_blocks=10, hidden_channels=16, input_size=(224, 224))))

@@ -1,0 +1,8 @@
+# ResNetV1c-50 + SR on ImageNet: the stock mmpretrain ResNetV1c-50 config (deep stem, its own
+# 100-epoch schedule) plus the SR block after layer3 (M=3, P=10, h=16) - the backbone the
+# Cityscapes models use, for pretraining it with SR.
+_base_ = 'mmpretrain::resnet/resnetv1c50_8xb32_in1k.py'
+custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
+model = dict(backbone=dict(
+    type='ResNetV1cSR',
+    sr_cfg=dict(after_stage=3, num_memory_blocks=10, hidden_channels=16, input_size=(224, 224))))

@@ -1,0 +1,88 @@
+"""Building a config's model and its baseline (the same config with every SR block removed)."""
+from __future__ import annotations
+
+import copy
+from typing import List, Optional, Tuple
+
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from torch import nn
+
+from ..apis.upstream_tools import detect_codebase
+from ..errors import ConfigError
+from ..models.layers import SRBlock
+
+
+def remove_sr(model_cfg: dict) -> dict:
+    """A deep copy of ``model_cfg`` without SR: ``sr_cfg=None`` on SR backbones (which are then
+    exactly their upstream class) and ``SRBlock`` plugins dropped."""
+    model_cfg = copy.deepcopy(model_cfg)
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            if 'sr_cfg' in node:
+                node['sr_cfg'] = None
+            plugins = node.get('plugins')
+            if isinstance(plugins, list):
+                node['plugins'] = [p for p in plugins
+                                   if not (isinstance(p, dict)
+                                           and p.get('cfg', {}).get('type') == 'SRBlock')] or None
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    visit(model_cfg)
+    return model_cfg
+
+
+def build_model(cfg: Config, model_cfg: Optional[dict] = None) -> nn.Module:
+    """Build ``model_cfg`` (default ``cfg.model``) in the registry of the config's codebase."""
+    codebase = detect_codebase(cfg)
+    model_cfg = copy.deepcopy(dict(cfg.model if model_cfg is None else model_cfg))
+    with DefaultScope.overwrite_default_scope(codebase):
+        if codebase == 'mmseg':
+            from mmseg.registry import MODELS
+        else:
+            from mmpretrain.registry import MODELS
+        return MODELS.build(model_cfg)
+
+
+def build_sr_and_baseline(cfg: Config) -> Tuple[nn.Module, nn.Module]:
+    """``(model, baseline)`` of a config that has at least one SR block."""
+    model = build_model(cfg)
+    if not sr_blocks(model):
+        raise ConfigError(f'{cfg.filename} has no SR block; these tools compare an SR model '
+                          'with its baseline (the same config without SR).')
+    return model, build_model(cfg, remove_sr(cfg.model))
+
+
+def sr_blocks(model: nn.Module) -> List[Tuple[str, SRBlock]]:
+    """``(name, block)`` of every SR block in ``model``."""
+    return [(name, module) for name, module in model.named_modules()
+            if isinstance(module, SRBlock)]
+
+
+def default_input_size(cfg: Config) -> Tuple[int, int]:
+    """The training input size: the SR ``input_size`` if given, else the segmentor's crop
+    (``data_preprocessor.size``), else 224x224."""
+    found: List[Tuple[int, int]] = []
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            sr_cfg = node.get('sr_cfg')
+            if isinstance(sr_cfg, dict) and sr_cfg.get('input_size') is not None:
+                size = sr_cfg['input_size']
+                found.append((size, size) if isinstance(size, int) else tuple(size))
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    visit(cfg.get('model'))
+    if found:
+        return found[0]
+    size = (cfg.model.get('data_preprocessor') or {}).get('size')
+    return tuple(size) if size else (224, 224)

@@ -1,0 +1,66 @@
+"""Complexity report: counted, mmengine and closed-form figures agree, and reproduce the
+SPEC's checks (the paper's printed overheads)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmsr import SRBlock
+from mmsr.analysis import complexity_report, remove_sr
+from mmsr.analysis.complexity import sr_block_flops_formula, sr_block_params_formula
+from mmsr.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_block_formulas():
+    block = SRBlock(1024, 14, num_memory_blocks=2, hidden_channels=16)
+    assert sr_block_params_formula(block) == sum(p.numel() for p in block.parameters()) == 405619
+    # squeeze C*H*W + fc1 H*W*h + fc2 h*P + recall P*C*H*W multiply-adds
+    assert sr_block_flops_formula(block) == 1024 * 196 + 196 * 16 + 16 * 2 + 2 * 1024 * 196
+
+
+@pytest.mark.parametrize('config, added, percent', [
+    ('imagenet/resnet50-d2d-sr-p2_8xb32-450e_in1k.py', 405619, 1.59),   # SPEC: 1.59%
+    ('resnet50_sr_in1k.py', 2011387, 7.87),                            # SPEC: P=10 7.87%
+    ('cifar100/resnet18-sr_1xb128_cifar100.py', 99135, 0.88),           # SPEC: 0.88%
+    ('cifar100/resnet34-sr_1xb128_cifar100.py', 17051, 0.08),           # SPEC: 0.08%
+])
+def test_report_reproduces_the_papers_overheads(config, added, percent):
+    report = complexity_report(Config.fromfile(str(REPO / 'configs' / config)))
+    assert report['consistent']
+    assert report['delta_params'] == added
+    assert round(report['delta_params_percent'], 2) == percent
+    (block, ) = report['sr_blocks']
+    assert block['params'] == block['params_formula'] == added
+    assert block['flops'] == block['flops_formula'] == report['delta_flops']
+
+
+def test_segmentor_report_at_its_crop_size():
+    cfg = Config.fromfile(str(REPO / 'tests' / 'data' / 'configs' /
+                              'tiny_fcn_r18_sr_cityscapes.py'))
+    report = complexity_report(cfg)
+    assert report['input_size'] == [64, 128] and report['consistent']
+    assert report['sr_blocks'][0]['memory_size'] == [8, 16]
+
+
+def test_remove_sr_and_no_sr_config():
+    cfg = Config.fromfile(str(REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'))
+    baseline = remove_sr(cfg.model)
+    assert baseline['backbone']['sr_cfg'] is None and cfg.model.backbone.sr_cfg is not None
+    with pytest.raises(ConfigError, match='has no SR block'):
+        complexity_report(Config.fromfile(str(REPO / 'configs' / 'fcn_r50_cityscapes.py')))
+
+
+def test_tool_writes_json(tmp_path):
+    out = tmp_path / 'c.json'
+    result = subprocess.run(
+        [sys.executable, str(REPO / 'tools' / 'analysis_tools' / 'sr_complexity.py'),
+         str(REPO / 'configs' / 'cifar10' / 'vgg16bn-sr_1xb128_cifar10.py'), '--json', str(out)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'counted, mmengine and formula agree' in result.stdout
+    assert json.loads(out.read_text())['delta_params'] == 8781

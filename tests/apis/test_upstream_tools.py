@@ -1,0 +1,101 @@
+"""mmsr.apis.upstream_tools: the checks and adaptations tools/train.py and tools/test.py make
+before the upstream script builds its runner, and their one-line errors."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmsr.apis import (adapt_for_cpu_distributed, check_data_paths, detect_codebase, disable_sr,
+                       run_tool, upstream_tool)
+from mmsr.datasets import make_cityscapes_layout
+from mmsr.errors import ConfigError, DataNotFoundError
+
+REPO = Path(__file__).resolve().parents[2]
+
+FCN_SR = str(REPO / 'configs' / 'fcn_r50_sr_cityscapes.py')
+
+
+def test_detect_codebase_from_default_scope():
+    assert detect_codebase(Config.fromfile(FCN_SR)) == 'mmseg'
+    assert detect_codebase(Config.fromfile(str(REPO / 'configs' / 'resnet50_sr_in1k.py'))) \
+        == 'mmpretrain'
+    with pytest.raises(ConfigError, match="default_scope is 'mmdet'"):
+        detect_codebase(Config(dict(default_scope='mmdet')))
+
+
+def test_upstream_tools_exist():
+    for codebase in ('mmseg', 'mmpretrain'):
+        for name in ('train', 'test'):
+            assert upstream_tool(codebase, name).is_file()
+
+
+def test_missing_dataset_folder_names_the_key_to_set(tmp_path):
+    cfg = Config.fromfile(FCN_SR)
+    with pytest.raises(DataNotFoundError) as error:
+        check_data_paths(cfg, ['train_dataloader'])
+    assert "data_root='data/cityscapes/' does not exist" in str(error.value)
+    assert '--cfg-options train_dataloader.dataset.data_root=' in str(error.value)
+
+
+def test_missing_subfolder_and_wrapped_datasets(tmp_path):
+    root = make_cityscapes_layout(tmp_path / 'cityscapes', num_train=1, num_val=1)
+    cfg = Config.fromfile(FCN_SR)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = str(root)
+    check_data_paths(cfg, ['train_dataloader', 'val_dataloader', 'test_dataloader'])
+    cfg.train_dataloader.dataset.data_prefix.seg_map_path = 'gtCoarse/train'
+    with pytest.raises(DataNotFoundError, match=r'data_prefix\.seg_map_path'):
+        check_data_paths(cfg, ['train_dataloader'])
+    cfg.train_dataloader.dataset = dict(type='RepeatDataset', times=2,
+                                        dataset=dict(type='CityscapesDataset',
+                                                     data_root=str(tmp_path / 'nowhere')))
+    with pytest.raises(DataNotFoundError,
+                       match=r'train_dataloader\.dataset\.dataset\.data_root=/path'):
+        check_data_paths(cfg, ['train_dataloader'])
+
+
+def test_cifar_needs_its_pickle_folder_unless_it_downloads(tmp_path):
+    cfg = Config.fromfile(str(REPO / 'configs' / 'cifar10' / 'resnet18-sr_1xb128_cifar10.py'))
+    cfg.test_dataloader.dataset.data_root = str(tmp_path)
+    with pytest.raises(DataNotFoundError, match='cifar-10-batches-py'):
+        check_data_paths(cfg, ['test_dataloader'])
+    cfg.test_dataloader.dataset.download = True
+    check_data_paths(cfg, ['test_dataloader'])
+
+
+def test_disable_sr_sets_enabled_false_everywhere():
+    cfg = Config.fromfile(FCN_SR)
+    assert disable_sr(cfg) == 1 and cfg.model.backbone.sr_cfg.enabled is False
+    plugin = Config(dict(model=dict(backbone=dict(plugins=[dict(cfg=dict(type='SRBlock'))]))))
+    assert disable_sr(plugin) == 1
+    assert plugin.model.backbone.plugins[0].cfg.enabled is False
+    with pytest.raises(ConfigError, match='has no SR block'):
+        disable_sr(Config.fromfile(str(REPO / 'configs' / 'fcn_r50_cityscapes.py')))
+
+
+def test_cpu_distributed_adaptation_and_syncbn_refusal():
+    cfg = Config.fromfile(FCN_SR)
+    with pytest.raises(ConfigError) as error:
+        adapt_for_cpu_distributed(cfg)
+    message = str(error.value)
+    for key in ('model.backbone.norm_cfg.type=BN', 'model.decode_head.norm_cfg.type=BN',
+                'model.auxiliary_head.norm_cfg.type=BN'):
+        assert key in message
+    cfg.merge_from_dict({'model.backbone.norm_cfg.type': 'BN',
+                         'model.decode_head.norm_cfg.type': 'BN',
+                         'model.auxiliary_head.norm_cfg.type': 'BN'})
+    adapt_for_cpu_distributed(cfg)
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.device_ids is None
+
+
+def test_tools_print_one_line_errors(tmp_path, capsys):
+    assert run_tool('train', [str(tmp_path / 'missing.py')]) == 2
+    assert "config file" in capsys.readouterr().err
+    assert run_tool('train', [FCN_SR, '--work-dir', str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('tools/train.py: error: train_dataloader.dataset:') and \
+        'Traceback' not in err
+    assert run_tool('test', [str(REPO / 'configs' / 'fcn_r50_cityscapes.py'),
+                             str(tmp_path / 'x.pth'), '--sr-off']) == 2
+    assert 'has no SR block' in capsys.readouterr().err
