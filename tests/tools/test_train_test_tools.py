@@ -170,7 +170,7 @@ def test_cifar_train_best_on_val_and_test(config, num_classes, tmp_path):
                          r'.*accuracy/top1: \d', log)
 
 
-def test_dist_train_two_cpu_processes(cityscapes, tmp_path):
+def test_dist_train_and_test_two_cpu_processes(cityscapes, tmp_path):
     config = REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'
     work = tmp_path / 'work'
     log = run(['bash', TOOLS / 'dist_train.sh', config, '2', '--work-dir', work,
@@ -179,6 +179,16 @@ def test_dist_train_two_cpu_processes(cityscapes, tmp_path):
     assert 'Distributed training: True' in log and 'Distributed training is not used' not in log
     assert 'GPU number: 2' in log  # mmengine's name for the world size
     assert (work / 'iter_2.pth').is_file()
+    # Distributed testing gathers both halves of the val set: the same mIoU as one process.
+    options = ['--cfg-options', *cityscapes_options(cityscapes)]
+    log = run(['bash', TOOLS / 'dist_test.sh', config, work / 'iter_2.pth', '2',
+               '--work-dir', tmp_path / 'dist_test', *options], tmp_path,
+              env_extra={'PYTHON': sys.executable, 'PORT': '29619', 'OMP_NUM_THREADS': '1'})
+    assert 'GPU number: 2' in log
+    single = run(python(TOOLS / 'test.py', config, work / 'iter_2.pth', '--work-dir',
+                        tmp_path / 'test', *options), tmp_path)
+    miou = [re.findall(r'mIoU: ([\d.]+)', text)[-1] for text in (log, single)]
+    assert miou[0] == miou[1]
 
 
 def test_dist_train_refuses_syncbn_on_the_cpu(cityscapes, tmp_path):
