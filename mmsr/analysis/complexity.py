@@ -12,7 +12,6 @@ at the memory size; at other input sizes the block pools and resamples (see ``SR
 """
 from __future__ import annotations
 
-import functools
 from typing import Dict, List, Tuple
 
 import torch
@@ -21,7 +20,7 @@ from mmengine.config import Config
 from torch import nn
 
 from ..models.layers import SRBlock
-from .sr_models import build_sr_and_baseline, default_input_size, sr_blocks
+from .sr_models import build_sr_and_baseline, default_input_size, sr_block_inputs, sr_blocks
 
 
 def sr_block_params_formula(block: SRBlock) -> int:
@@ -47,24 +46,6 @@ def _flop_analyzer(model: nn.Module, input_size: Tuple[int, int]) -> FlopAnalyze
     return analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
 
 
-def sr_input_sizes(model: nn.Module, input_size: Tuple[int, int]) -> Dict[str, Tuple[int, int]]:
-    """The spatial size of the map each SR block sees at ``input_size``."""
-    sizes: Dict[str, Tuple[int, int]] = {}
-
-    def record(name: str, module: nn.Module, args: tuple) -> None:
-        sizes[name] = tuple(args[0].shape[-2:])
-
-    handles = [block.register_forward_pre_hook(functools.partial(record, name))
-               for name, block in sr_blocks(model)]
-    try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(1, 3, *input_size))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return sizes
-
-
 def complexity_report(cfg: Config, input_size: Tuple[int, int] = None) -> Dict[str, object]:
     """Parameters and FLOPs of the config's SR model, its baseline, their difference, and each
     SR block (counted, mmengine, formula)."""
@@ -82,7 +63,8 @@ def complexity_report(cfg: Config, input_size: Tuple[int, int] = None) -> Dict[s
         report[f'delta_{key}'] = delta
         report[f'delta_{key}_percent'] = 100.0 * delta / report['baseline'][key]
     blocks: List[Dict[str, object]] = []
-    seen_sizes = sr_input_sizes(model, input_size)
+    seen_sizes = {name: tuple(x.shape[-2:]) for name, x in
+                  sr_block_inputs(model.eval(), torch.zeros(1, 3, *input_size)).items()}
     block_flops = analyzers['sr'].by_module()
     for name, block in sr_blocks(model):
         blocks.append(dict(

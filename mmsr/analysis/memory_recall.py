@@ -67,14 +67,20 @@ class MemoryRecallCollector:
         self.before = {name: _Running() for name, _ in self.blocks}
         self.after = {name: _Running() for name, _ in self.blocks}
         self._batch: Dict[str, Tensor] = {}
-        self._handles = [block.register_forward_hook(self._hook(name))
-                         for name, block in self.blocks]
+        self._handles = []
+        for name, block in self.blocks:
+            # The block's own remember step reports the weights it computed (no second pass).
+            self._handles += [block.remember.register_forward_hook(self._weights_hook(name)),
+                              block.register_forward_hook(self._activation_hook(name))]
 
-    def _hook(self, name: str):
-        def hook(block, inputs, output) -> None:
-            x = inputs[0]
-            self._batch[name] = block.memory_weights(x).float().cpu()
-            self.before[name].add(x.float().mean((2, 3)).cpu().numpy())
+    def _weights_hook(self, name: str):
+        def hook(remember, inputs, weights: Tensor) -> None:
+            self._batch[name] = weights.float().cpu()
+        return hook
+
+    def _activation_hook(self, name: str):
+        def hook(block, inputs, output: Tensor) -> None:
+            self.before[name].add(inputs[0].float().mean((2, 3)).cpu().numpy())
             self.after[name].add(output.float().mean((2, 3)).cpu().numpy())
         return hook
 
@@ -133,7 +139,7 @@ def choose_classes(class_names: Sequence[str], wanted: Optional[Sequence[str]],
             index = find(token)
             if index is None:
                 raise ConfigError(f'--classes: {token!r} is not a class of the dataset (give a '
-                                 f'name, e.g. {class_names[0]!r}, or an index).')
+                                  f'name, e.g. {class_names[0]!r}, or an index).')
             indices.append(index)
         return indices
     paper = [find(token) for token in PAPER_CLASSES]

@@ -15,9 +15,9 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from .sr_models import build_sr_and_baseline, default_input_size, sr_blocks
-from .timing import (BlockTimer, interleaved, make_step, paired_ratio, saved_activation_bytes,
-                     summary, timed)
+from .sr_models import build_sr_and_baseline, default_input_size, sr_block_inputs, sr_blocks
+from .timing import (BlockTimer, interleaved, make_step, paired_ratio, peak_cuda_memory_mib,
+                     saved_activation_bytes, summary)
 
 
 def _prepare(cfg: Config, device: torch.device) -> Tuple[nn.Module, nn.Module]:
@@ -36,20 +36,13 @@ def _sr_activation_allowance(model: nn.Module, x: torch.Tensor) -> Tuple[int, in
     a block saves besides its output: the squeezed map, the FCN's hidden and output vectors
     (``B x (H*W + h + 2P)`` values)."""
     maps, vectors = 0, 0
-
-    def record(block, args) -> None:
-        nonlocal maps, vectors
-        batch, _, height, width = args[0].shape
-        size = args[0].element_size()
-        maps += args[0].numel() * size
+    inputs = sr_block_inputs(model, x)
+    for name, block in sr_blocks(model):
+        batch, _, height, width = inputs[name].shape
+        size = inputs[name].element_size()
+        maps += inputs[name].numel() * size
         vectors += batch * (height * width + block.hidden_channels
                             + 2 * block.num_memory_blocks) * max(size, 4)
-
-    handles = [block.register_forward_pre_hook(record) for _, block in sr_blocks(model)]
-    with torch.no_grad():
-        model(x, mode='tensor')
-    for handle in handles:
-        handle.remove()
     return maps, vectors
 
 
@@ -77,16 +70,10 @@ def benchmark_config(cfg: Config, device: str = 'cpu', batch_size: int = 1,
             net.train(train)
             steps[name] = make_step(net, lambda inputs, net=net: net(inputs, mode='tensor'), x,
                                     train, amp)
-        # The SR blocks' own time is taken in separate runs: their timing hooks synchronise
-        # the device, which would slow the SR network runs the ratio compares.
+        # The SR blocks' own time is taken in separate SR runs, so that the timing hooks add
+        # nothing to the runs the ratio compares.
         timer = BlockTimer(blocks, device)
-        sr_step = steps['sr']
-
-        def sr_with_block_timer() -> None:
-            with timer:
-                sr_step()
-
-        steps['sr_block_timing'] = sr_with_block_timer
+        steps['sr_block_timing'] = timer.timing(steps['sr'])
         times = interleaved(steps, repeats, warmup, device)
         timer.times = timer.times[warmup:]  # the timed runs only
         ratio, ratio_iqr = paired_ratio(times['sr'], times['baseline'])
@@ -97,12 +84,8 @@ def benchmark_config(cfg: Config, device: str = 'cpu', batch_size: int = 1,
             sr_blocks_in_network=summary(timer.times),
             sr_blocks_share_percent=100.0 * summary(timer.times)['median_ms'] / base_ms)
         if device.type == 'cuda':
-            peaks = {}
-            for name in ('baseline', 'sr'):
-                torch.cuda.reset_peak_memory_stats(device)
-                timed(steps[name], device)
-                peaks[name] = torch.cuda.max_memory_allocated(device) / 2**20
-            result['peak_memory_mib'] = peaks
+            result['peak_memory_mib'] = peak_cuda_memory_mib(
+                {name: steps[name] for name in ('baseline', 'sr')}, device)
         if train:
             saved = {name: saved_activation_bytes(net, lambda net=net: net(x, mode='tensor'))
                      for name, net in (('baseline', baseline), ('sr', model))}

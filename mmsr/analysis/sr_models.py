@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import copy
-from typing import List, Optional, Tuple
+import functools
+from typing import Dict, List, Optional, Tuple
 
+import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from torch import nn
+from torch import Tensor, nn
 
+from ..apis.config_tree import iter_dicts
 from ..apis.upstream_tools import detect_codebase
 from ..errors import ConfigError
 from ..models.layers import SRBlock
@@ -17,23 +20,14 @@ def remove_sr(model_cfg: dict) -> dict:
     """A deep copy of ``model_cfg`` without SR: ``sr_cfg=None`` on SR backbones (which are then
     exactly their upstream class) and ``SRBlock`` plugins dropped."""
     model_cfg = copy.deepcopy(model_cfg)
-
-    def visit(node) -> None:
-        if isinstance(node, dict):
-            if 'sr_cfg' in node:
-                node['sr_cfg'] = None
-            plugins = node.get('plugins')
-            if isinstance(plugins, list):
-                node['plugins'] = [p for p in plugins
-                                   if not (isinstance(p, dict)
-                                           and p.get('cfg', {}).get('type') == 'SRBlock')] or None
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                visit(value)
-
-    visit(model_cfg)
+    for _, node in iter_dicts(model_cfg):
+        if 'sr_cfg' in node:
+            node['sr_cfg'] = None
+        plugins = node.get('plugins')
+        if isinstance(plugins, list):
+            node['plugins'] = [p for p in plugins
+                               if not (isinstance(p, dict)
+                                       and p.get('cfg', {}).get('type') == 'SRBlock')] or None
     return model_cfg
 
 
@@ -64,25 +58,32 @@ def sr_blocks(model: nn.Module) -> List[Tuple[str, SRBlock]]:
             if isinstance(module, SRBlock)]
 
 
+def sr_block_inputs(model: nn.Module, x: Tensor) -> Dict[str, Tensor]:
+    """The feature map each SR block receives when ``model`` runs on ``x``
+    (``mode='tensor'``, no gradients), by block name."""
+    seen: Dict[str, Tensor] = {}
+
+    def record(name: str, module: nn.Module, args: tuple) -> None:
+        seen[name] = args[0]
+
+    handles = [block.register_forward_pre_hook(functools.partial(record, name))
+               for name, block in sr_blocks(model)]
+    try:
+        with torch.no_grad():
+            model(x, mode='tensor')
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
+
+
 def default_input_size(cfg: Config) -> Tuple[int, int]:
     """The training input size: the SR ``input_size`` if given, else the segmentor's crop
     (``data_preprocessor.size``), else 224x224."""
-    found: List[Tuple[int, int]] = []
-
-    def visit(node) -> None:
-        if isinstance(node, dict):
-            sr_cfg = node.get('sr_cfg')
-            if isinstance(sr_cfg, dict) and sr_cfg.get('input_size') is not None:
-                size = sr_cfg['input_size']
-                found.append((size, size) if isinstance(size, int) else tuple(size))
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                visit(value)
-
-    visit(cfg.get('model'))
-    if found:
-        return found[0]
+    for _, node in iter_dicts(cfg.get('model')):
+        sr_cfg = node.get('sr_cfg')
+        if isinstance(sr_cfg, dict) and sr_cfg.get('input_size') is not None:
+            size = sr_cfg['input_size']
+            return (size, size) if isinstance(size, int) else tuple(size)
     size = (cfg.model.get('data_preprocessor') or {}).get('size')
     return tuple(size) if size else (224, 224)

@@ -58,6 +58,17 @@ def interleaved(steps: Dict[str, Callable[[], None]], repeats: int, warmup: int,
     return times
 
 
+def peak_cuda_memory_mib(steps: Dict[str, Callable[[], None]],
+                         device: torch.device) -> Dict[str, float]:
+    """Peak CUDA memory allocated (MiB) during one run of each step."""
+    peaks = {}
+    for name, step in steps.items():
+        torch.cuda.reset_peak_memory_stats(device)
+        timed(step, device)
+        peaks[name] = torch.cuda.max_memory_allocated(device) / 2**20
+    return peaks
+
+
 def outputs_loss(output) -> Tensor:
     """A scalar from whatever a model returns (tensor, or tuple/list/dict of them), for a
     backward pass of the same cost as a real loss."""
@@ -136,6 +147,13 @@ class BlockTimer:
             self._handles += [module.register_forward_pre_hook(self._started),
                               module.register_forward_hook(self._finished)]
         return self
+
+    def timing(self, step: Callable[[], None]) -> Callable[[], None]:
+        """``step`` with these modules timed during it."""
+        def timed_step() -> None:
+            with self:
+                step()
+        return timed_step
 
     def __exit__(self, *exc) -> None:
         for handle in self._handles:

@@ -30,6 +30,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from ..errors import ConfigError, DataNotFoundError, MMSRError
+from .config_tree import iter_dicts
 
 CODEBASES = ('mmseg', 'mmpretrain')
 # The folder inside data_root that holds a dataset's files, where the class fixes it.
@@ -138,24 +139,13 @@ def disable_sr(cfg: Config) -> int:
     """Set ``enabled=False`` on every SR block of ``cfg.model`` (``sr_cfg`` of an SR
     backbone, or an ``SRBlock`` plugin); returns how many. Raises if there is none."""
     count = 0
-
-    def visit(node) -> None:
-        nonlocal count
-        if isinstance(node, dict):
-            if isinstance(node.get('sr_cfg'), dict):
-                node['sr_cfg']['enabled'] = False
-                count += 1
-            if node.get('type') == 'SRBlock':
-                node['enabled'] = False
-                count += 1
-            for key, value in node.items():
-                if key != 'sr_cfg':
-                    visit(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                visit(value)
-
-    visit(cfg.get('model'))
+    for _, node in iter_dicts(cfg.get('model')):
+        if isinstance(node.get('sr_cfg'), dict):
+            node['sr_cfg']['enabled'] = False
+            count += 1
+        if node.get('type') == 'SRBlock':
+            node['enabled'] = False
+            count += 1
     if count == 0:
         raise ConfigError(f'--sr-off: {cfg.filename} has no SR block (no sr_cfg and no '
                           'SRBlock in model); there is nothing to switch off.')
@@ -163,19 +153,6 @@ def disable_sr(cfg: Config) -> int:
 
 
 # --- distributed on the CPU ---------------------------------------------------------------
-def _sync_bn_keys(node, key: str = 'model') -> List[str]:
-    keys = []
-    if isinstance(node, dict):
-        if node.get('type') in ('SyncBN', 'MMSyncBN'):
-            keys.append(key)
-        for child_key, value in node.items():
-            keys += _sync_bn_keys(value, f'{key}.{child_key}')
-    elif isinstance(node, (list, tuple)):
-        for index, value in enumerate(node):
-            keys += _sync_bn_keys(value, f'{key}.{index}')
-    return keys
-
-
 def init_cpu_distributed(launcher: str) -> bool:
     """Create the gloo process group for ``--launcher pytorch`` when CUDA is unavailable
     (mmengine would call ``torch.cuda.set_device``); True if it did."""
@@ -190,7 +167,8 @@ def init_cpu_distributed(launcher: str) -> bool:
 
 def adapt_for_cpu_distributed(cfg: Config) -> None:
     """gloo backend and a DDP wrapper without ``device_ids``; refuse SyncBN (needs CUDA)."""
-    sync_bn = _sync_bn_keys(cfg.get('model'))
+    sync_bn = [key for key, node in iter_dicts(cfg.get('model'), 'model')
+               if node.get('type') in ('SyncBN', 'MMSyncBN')]
     if sync_bn:
         options = ' '.join(f'{key}.type=BN' for key in sync_bn)
         raise ConfigError('SyncBN needs CUDA, and this machine has none. To run on the CPU, '

@@ -7,16 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from mmsr.apis import upstream_tool
 from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'data' / 'configs'
 
-
-def stock_tool(codebase, name):
-    module = pytest.importorskip(codebase)
-    return str(Path(module.__file__).parent / '.mim' / 'tools' / f'{name}.py')
 
 
 def run(args, cwd):
@@ -37,13 +32,13 @@ def test_mmseg_train_resume_test(tmp_path):
     config = str(CONFIGS / 'tiny_fcn_r18_sr_cityscapes.py')
     work_dir = tmp_path / 'work'
     options = data_root_options(root)
-    run([stock_tool('mmseg', 'train'), config, '--work-dir', str(work_dir), *options], tmp_path)
+    run([upstream_tool('mmseg', 'train'), config, '--work-dir', str(work_dir), *options], tmp_path)
     assert (work_dir / 'iter_4.pth').is_file()
-    log = run([stock_tool('mmseg', 'train'), config, '--work-dir', str(work_dir), '--resume',
+    log = run([upstream_tool('mmseg', 'train'), config, '--work-dir', str(work_dir), '--resume',
                *options, 'train_cfg.max_iters=6', 'train_cfg.val_interval=6',
                'param_scheduler.0.end=6'], tmp_path)
     assert re.search(r'[Rr]esumed checkpoint|resumed', log) and 'Iter(train) [6/6]' in log
-    log = run([stock_tool('mmseg', 'test'), config, str(work_dir / 'iter_6.pth'),
+    log = run([upstream_tool('mmseg', 'test'), config, str(work_dir / 'iter_6.pth'),
                '--work-dir', str(tmp_path / 'test'), *options], tmp_path)
     assert re.search(r'mIoU: \d', log)
 
@@ -54,12 +49,12 @@ def test_mmpretrain_train_resume_test(tmp_path):
     config = str(CONFIGS / 'tiny_resnet18_sr_imagenet.py')
     work_dir = tmp_path / 'work'
     options = data_root_options(root)
-    run([stock_tool('mmpretrain', 'train'), config, '--work-dir', str(work_dir), *options],
+    run([upstream_tool('mmpretrain', 'train'), config, '--work-dir', str(work_dir), *options],
         tmp_path)
     assert (work_dir / 'epoch_1.pth').is_file()
-    log = run([stock_tool('mmpretrain', 'train'), config, '--work-dir', str(work_dir),
+    log = run([upstream_tool('mmpretrain', 'train'), config, '--work-dir', str(work_dir),
                '--resume', *options, 'train_cfg.max_epochs=2'], tmp_path)
     assert 'resumed' in log.lower() and 'Epoch(train) [2]' in log
-    log = run([stock_tool('mmpretrain', 'test'), config, str(work_dir / 'epoch_2.pth'),
+    log = run([upstream_tool('mmpretrain', 'test'), config, str(work_dir / 'epoch_2.pth'),
                '--work-dir', str(tmp_path / 'test'), *options], tmp_path)
     assert re.search(r'accuracy/top1: \d', log)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from mmsr.apis import upstream_tool
 from mmsr.datasets import make_cifar_layout, make_cityscapes_layout, make_imagenet_layout
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,10 +23,6 @@ TOOLS = REPO / 'tools'
 CIFAR_RUNNER = Path(__file__).with_name('run_with_synthetic_cifar.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
-
-def stock_tool(codebase, name):
-    module = pytest.importorskip(codebase)
-    return str(Path(module.__file__).parent / '.mim' / 'tools' / f'{name}.py')
 
 
 def run(args, cwd, expect_rc=0, env_extra=None):
@@ -98,7 +95,7 @@ def test_fcn_sr_cityscapes_train_resume_test(cityscapes, tmp_path):
     results = {}
     for name, tool, extra in (
             ('whole', TOOLS / 'test.py', []),
-            ('stock', stock_tool('mmseg', 'test'), []),
+            ('stock', upstream_tool('mmseg', 'test'), []),
             ('slide', TOOLS / 'test.py', ['model.test_cfg.mode=slide',
                                           'model.test_cfg.crop_size=(64,128)',
                                           'model.test_cfg.stride=(43,85)']),
@@ -134,7 +131,7 @@ def test_resnet50_sr_imagenet_train_resume_test_and_sr_off(tmp_path):
     assert 'resumed' in log.lower() and 'Epoch(train) [2]' in log
     top1 = {}
     for name, tool, extra in (('ours', TOOLS / 'test.py', []),
-                              ('stock', stock_tool('mmpretrain', 'test'), []),
+                              ('stock', upstream_tool('mmpretrain', 'test'), []),
                               ('sr_off', TOOLS / 'test.py', ['--sr-off'])):
         log = run(python(tool, config, work / 'epoch_2.pth', '--work-dir', tmp_path / name,
                          *extra, *options), tmp_path)
@@ -164,7 +161,7 @@ def test_cifar_train_best_on_val_and_test(config, num_classes, tmp_path):
     assert 'Epoch(train) [2][6/6]' in log and 'Epoch(val) [2][1/1]' in log
     best = sorted(work.glob('best_accuracy_top1_epoch_*.pth'))
     assert len(best) == 1, sorted(p.name for p in work.iterdir())
-    for tool in (TOOLS / 'test.py', stock_tool('mmpretrain', 'test')):
+    for tool in (TOOLS / 'test.py', upstream_tool('mmpretrain', 'test')):
         log = run(python(CIFAR_RUNNER, tool, config, best[0], *options), tmp_path)
         assert re.search(rf'Epoch\(test\) \[{num_classes // 32 + 1}/{num_classes // 32 + 1}\]'
                          r'.*accuracy/top1: \d', log)

@@ -36,7 +36,8 @@ from typing import Dict
 import torch
 from torch import nn
 
-from mmsr.analysis.timing import BlockTimer, make_step, paired_ratio, summary, timed
+from mmsr.analysis.timing import (BlockTimer, interleaved, make_step, paired_ratio,
+                                  peak_cuda_memory_mib, summary)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -83,10 +84,10 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
     x = x.to(memory_format=memory_format)
     feature = torch.randn(batch, 1024, nets['feature'], nets['feature'], device=device,
                           requires_grad=train).to(memory_format=memory_format)
-    steps, times = {}, {}
+    steps = {}
     for name in ('baseline', 'sr'):
         model = nets[name].to(device, memory_format=memory_format).train(train)
-        steps[name], times[name] = make_step(model, model, x, train, args.amp), []
+        steps[name] = make_step(model, model, x, train, args.amp)
     block = nets['block'].train(train)
     upstream_grad = torch.randn_like(feature)  # a dense gradient, as inside a network
 
@@ -100,23 +101,12 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
                 with torch.inference_mode():
                     block(feature)
 
-    steps['block'], times['block'] = block_step, []
-    peaks = {}
-    for name in ('baseline', 'sr'):
-        for _ in range(args.warmup):
-            steps[name]()
-        if device.type == 'cuda':
-            torch.cuda.reset_peak_memory_stats(device)
-            timed(steps[name], device)
-            peaks[name] = torch.cuda.max_memory_allocated(device) / 2**20
-    for _ in range(args.warmup):
-        steps['block']()
+    steps['block'] = block_step
     timer = BlockTimer([nets['block']], device)
-    for _ in range(args.repeats):  # interleaved
-        for name in ('baseline', 'sr', 'block'):
-            times[name].append(timed(steps[name], device))
-        with timer:  # the block inside the network, in a separate SR run
-            steps['sr']()
+    steps['block_timing'] = timer.timing(steps['sr'])  # the block inside separate SR runs
+    times = interleaved(steps, args.repeats, args.warmup, device)
+    timer.times = timer.times[args.warmup:]  # the timed runs only
+    del times['block_timing']
     result = {name: summary(values) for name, values in times.items()}
     base = result['baseline']['median_ms']
     # Median of the paired (interleaved) ratios: robust to drifts that affect both alike.
@@ -127,8 +117,9 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
     result['block_in_network_share_percent'] = (
         100 * result['block_in_network']['median_ms'] / base)
     result['batch'] = batch
-    if peaks:
-        result['peak_memory_mib'] = peaks
+    if device.type == 'cuda':
+        result['peak_memory_mib'] = peak_cuda_memory_mib(
+            {name: steps[name] for name in ('baseline', 'sr')}, device)
     return result
 
 

@@ -19,7 +19,7 @@ class DropoutLinearClsHead(LinearClsHead):
         super().__init__(num_classes, in_channels, **kwargs)
         if not 0.0 <= dropout_rate < 1.0:
             raise ConfigError(f'DropoutLinearClsHead: dropout_rate must be in [0, 1), '
-                             f'got {dropout_rate!r}.')
+                              f'got {dropout_rate!r}.')
         self.dropout_rate = dropout_rate
         self.dropout = nn.Dropout(dropout_rate)
 
