@@ -5,7 +5,9 @@ the baseline's weights, and its memories a small random "trained" state. Each is
 ``model(x, mode='tensor')`` - the network without the losses' bookkeeping: backbone, neck and
 head for a classifier, backbone and decode head for a segmentor - timed interleaved after a
 warm-up. A training step is that forward, a backward of a mean-square of the outputs (the same
-graph a loss would back-propagate through) and an SGD step.
+graph a loss would back-propagate through) and an SGD step. The SR blocks are also timed inside
+the network, next to their memory-traffic floor (:mod:`.traffic_floor`): the least time any
+exact implementation of them could take there.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from torch import nn
 from .sr_models import build_sr_and_baseline, default_input_size, sr_block_inputs, sr_blocks
 from .timing import (BlockTimer, interleaved, make_step, paired_ratio, peak_cuda_memory_mib,
                      saved_activation_bytes, summary)
+from .traffic_floor import floor_timing
 
 
 def _prepare(cfg: Config, device: torch.device) -> Tuple[nn.Module, nn.Module]:
@@ -70,19 +73,23 @@ def benchmark_config(cfg: Config, device: str = 'cpu', batch_size: int = 1,
             net.train(train)
             steps[name] = make_step(net, lambda inputs, net=net: net(inputs, mode='tensor'), x,
                                     train, amp)
-        # The SR blocks' own time is taken in separate SR runs, so that the timing hooks add
-        # nothing to the runs the ratio compares.
+        # The SR blocks' own time, and their memory-traffic floor, are taken in separate SR
+        # runs, so that the timing hooks add nothing to the runs the ratio compares.
         timer = BlockTimer(blocks, device)
         steps['sr_block_timing'] = timer.timing(steps['sr'])
+        floor_timer, steps['sr_floor_timing'] = floor_timing(blocks, steps['sr'], device)
         times = interleaved(steps, repeats, warmup, device)
         timer.times = timer.times[warmup:]  # the timed runs only
+        floor_timer.times = floor_timer.times[warmup:]
         ratio, ratio_iqr = paired_ratio(times['sr'], times['baseline'])
         base_ms = summary(times['baseline'])['median_ms']
         result: Dict[str, object] = dict(
             baseline=summary(times['baseline']), sr=summary(times['sr']), ratio=ratio,
             ratio_iqr=ratio_iqr, overhead_percent=100.0 * (ratio - 1.0),
             sr_blocks_in_network=summary(timer.times),
-            sr_blocks_share_percent=100.0 * summary(timer.times)['median_ms'] / base_ms)
+            sr_blocks_share_percent=100.0 * summary(timer.times)['median_ms'] / base_ms,
+            floor_in_network=summary(floor_timer.times),
+            floor_share_percent=100.0 * summary(floor_timer.times)['median_ms'] / base_ms)
         if device.type == 'cuda':
             result['peak_memory_mib'] = peak_cuda_memory_mib(
                 {name: steps[name] for name in ('baseline', 'sr')}, device)
@@ -115,7 +122,9 @@ def format_benchmark(report: Dict[str, object]) -> str:
             f'{r["sr"]["iqr_ms"]:.2f}) | ratio {r["ratio"]:.4f} (IQR {r["ratio_iqr"]:.4f}) = '
             f'{r["overhead_percent"]:+.2f}% | SR blocks inside the network '
             f'{r["sr_blocks_in_network"]["median_ms"]:.3f} ms = '
-            f'{r["sr_blocks_share_percent"]:.2f}% of the baseline (forward)')
+            f'{r["sr_blocks_share_percent"]:.2f}% of the baseline (forward) | their '
+            f'memory-traffic floor {r["floor_in_network"]["median_ms"]:.3f} ms = '
+            f'{r["floor_share_percent"]:.2f}%')
         if 'peak_memory_mib' in r:
             peaks = r['peak_memory_mib']
             lines.append(f'{"":9s}  peak CUDA memory: baseline {peaks["baseline"]:.1f} MiB, SR '

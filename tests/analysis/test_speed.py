@@ -22,12 +22,14 @@ def test_benchmark_report():
         result = report[mode]
         assert result['ratio'] > 0 and result['baseline']['median_ms'] > 0
         assert result['sr_blocks_in_network']['median_ms'] > 0
+        assert result['floor_in_network']['median_ms'] > 0
     memory = report['train']['activation_memory']
     # The SR output is the one new map a training step keeps (plus the block's small vectors:
     # here 2 x (2*2 + 16 + 2*2) values against a 2 x 256 x 2 x 2 map).
     assert 1.0 <= memory['increase_in_feature_maps'] <= 1.05
     assert memory['within_one_map_per_block']
-    assert 'activations saved for backward' in format_benchmark(report)
+    text = format_benchmark(report)
+    assert 'activations saved for backward' in text and 'memory-traffic floor' in text
 
 
 def test_saved_activation_bytes_counts_distinct_storages():

@@ -57,4 +57,5 @@ def test_benchmark_tool_runs_and_reports_ratios(tmp_path):
     for mode in ('inference', 'train'):
         assert report[mode]['network_ratio'] > 0 and report[mode]['block_share_percent'] > 0
         assert report[mode]['block_in_network']['median_ms'] > 0
+        assert report[mode]['floor_in_network']['median_ms'] > 0
     assert json.loads(out.read_text())['device'] == 'cpu'

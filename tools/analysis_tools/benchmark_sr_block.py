@@ -16,7 +16,10 @@ SGD step at ``--train-batch``):
   events in the stream, i.e. the block's GPU time), as a share of the baseline network's
   median;
 * ``block alone``: the SR block timed on its own on a feature map of the same shape (forward,
-  or forward + backward for the training step), as a share of the baseline network's median.
+  or forward + backward for the training step), as a share of the baseline network's median;
+* ``floor``: the memory-traffic floor, timed like ``block in network`` (in extra SR runs, in the
+  block's place): reading the input and the memory once and writing the output, which any exact
+  implementation of the block must do (:mod:`mmsr.analysis.traffic_floor`).
 
 The two block figures isolate the block's cost from the run-to-run noise of the whole network,
 which on a shared CPU is larger than the 0.5% being measured.
@@ -38,6 +41,7 @@ from torch import nn
 
 from mmsr.analysis.timing import (BlockTimer, interleaved, make_step, paired_ratio,
                                   peak_cuda_memory_mib, summary)
+from mmsr.analysis.traffic_floor import floor_timing
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -104,9 +108,11 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
     steps['block'] = block_step
     timer = BlockTimer([nets['block']], device)
     steps['block_timing'] = timer.timing(steps['sr'])  # the block inside separate SR runs
+    floor_timer, steps['floor_timing'] = floor_timing([nets['block']], steps['sr'], device)
     times = interleaved(steps, args.repeats, args.warmup, device)
     timer.times = timer.times[args.warmup:]  # the timed runs only
-    del times['block_timing']
+    floor_timer.times = floor_timer.times[args.warmup:]
+    del times['block_timing'], times['floor_timing']
     result = {name: summary(values) for name, values in times.items()}
     base = result['baseline']['median_ms']
     # Median of the paired (interleaved) ratios: robust to drifts that affect both alike.
@@ -116,6 +122,8 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
     result['block_in_network'] = summary(timer.times)
     result['block_in_network_share_percent'] = (
         100 * result['block_in_network']['median_ms'] / base)
+    result['floor_in_network'] = summary(floor_timer.times)
+    result['floor_share_percent'] = 100 * result['floor_in_network']['median_ms'] / base
     result['batch'] = batch
     if device.type == 'cuda':
         result['peak_memory_mib'] = peak_cuda_memory_mib(
@@ -132,7 +140,8 @@ def main(argv=None) -> Dict[str, object]:
     print(f'ResNet50 vs ResNet50 + SR(M3, P{args.num_memory_blocks}, h{args.hidden_channels}, '
           f'memory {nets["feature"]}x{nets["feature"]}) at {args.input_size}px on {device} '
           f'({torch.get_num_threads()} threads), {args.repeats} interleaved runs'
-          f'{", bf16 autocast" if args.amp else ""}{", channels_last" if args.channels_last else ""}')
+          f'{", bf16 autocast" if args.amp else ""}'
+          f'{", channels_last" if args.channels_last else ""}')
     params = {name: sum(p.numel() for p in nets[name].parameters()) for name in ('baseline', 'sr')}
     report = dict(device=str(device), params=params, args=vars(args))
     for mode in args.modes:
@@ -146,6 +155,8 @@ def main(argv=None) -> Dict[str, object]:
               f'{result["block_in_network_share_percent"]:.2f}% (forward)'
               f' | block alone {result["block"]["median_ms"]:.3f} ms = '
               f'{result["block_share_percent"]:.2f}%'
+              f' | floor {result["floor_in_network"]["median_ms"]:.3f} ms = '
+              f'{result["floor_share_percent"]:.2f}%'
               + (f' | peak MiB {result["peak_memory_mib"]}' if 'peak_memory_mib' in result else ''))
     if args.json:
         with open(args.json, 'w') as f:

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from ...errors import ConfigError
 
 SizeLike = Union[int, Sequence[int]]
+_FP32_OR_WIDER = (torch.float32, torch.float64)
 
 # Activations accepted by ``act_cfg`` (no mmcv needed); ``None`` means the identity.
 _ACTIVATIONS = {'ReLU': nn.ReLU, 'GELU': nn.GELU, 'SiLU': nn.SiLU, 'Tanh': nn.Tanh,
@@ -47,9 +48,11 @@ def _uniform_fan_in_(weight: Tensor, bias: Optional[Tensor], fan_in: int) -> Non
         nn.init.uniform_(bias, -bound, bound)
 
 
-def build_activation(act_cfg: Optional[dict]) -> nn.Module:
+def build_activation(act_cfg: Optional[dict]) -> Optional[nn.Module]:
+    """The activation module for ``act_cfg``; ``None`` for the identity (no module, so that
+    module-level tools such as mmengine's FLOP counter see no layer that is never called)."""
     if act_cfg is None:
-        return nn.Identity()
+        return None
     cfg = dict(act_cfg)
     act_type = cfg.pop('type', None)
     if act_type not in _ACTIVATIONS:
@@ -61,9 +64,10 @@ def build_activation(act_cfg: Optional[dict]) -> nn.Module:
 class SRSqueeze(nn.Conv2d):
     """The "squeeze" step: a 1x1 convolution ``C -> 1`` with bias, ``(B, C, H, W) -> (B, 1, H, W)``.
 
-    A ``Conv2d`` (same parameters, ``state_dict`` keys and FLOPs), computed as one
-    matrix-vector product over the channels, which on the CPU is several times faster than a
-    one-output-channel convolution; channels-last inputs are read in place.
+    A ``Conv2d`` (same parameters, ``state_dict`` keys and FLOPs), computed as a
+    matrix-vector product over the channels (one matrix product for a single sample, a batched
+    one otherwise: ops that mmengine's FLOP counter knows), which on the CPU is several times
+    faster than a one-output-channel convolution; channels-last inputs are read in place.
     """
 
     def __init__(self, in_channels: int) -> None:
@@ -71,7 +75,14 @@ class SRSqueeze(nn.Conv2d):
 
     def forward(self, x: Tensor) -> Tensor:
         batch, channels, height, width = x.shape
-        weight = self.weight.to(x.dtype)
+        weight, bias = self.weight, self.bias
+        if weight.dtype != x.dtype:
+            weight, bias = weight.to(x.dtype), bias.to(x.dtype)
+        if batch == 1 and x.is_contiguous():
+            # bias + (1, C) @ (C, H*W), x read in place: the least overhead (single images).
+            squeezed = torch.addmm(bias.view(1, 1), weight.view(1, channels),
+                                   x.view(channels, height * width))
+            return squeezed.view(1, 1, height, width)
         if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
             # (B, H*W, C) @ (B, C, 1), read in place.
             pixels = x.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
@@ -81,7 +92,7 @@ class SRSqueeze(nn.Conv2d):
             # (torch.matmul would fold it into one transposed, copied matrix).
             squeezed = torch.bmm(weight.view(1, 1, channels).expand(batch, -1, -1),
                                  x.reshape(batch, channels, height * width))
-        return squeezed.view(batch, 1, height, width) + self.bias.to(x.dtype).view(1, 1, 1, 1)
+        return squeezed.view(batch, 1, height, width) + bias.view(1, 1, 1, 1)
 
 
 class SRRemember(nn.Module):
@@ -104,10 +115,13 @@ class SRRemember(nn.Module):
             _uniform_fan_in_(fc.weight, fc.bias, fc.in_features)
 
     def forward(self, z: Tensor) -> Tensor:
-        logits = self.fc2(self.act(self.fc1(z)))
+        hidden = self.fc1(z)
+        if self.act is not None:
+            hidden = self.act(hidden)
+        logits = self.fc2(hidden)
         # At least fp32 (fp16/bf16 logits, autocast); fp64 stays fp64.
-        return torch.softmax(logits, dim=1,
-                             dtype=torch.promote_types(logits.dtype, torch.float32))
+        return torch.softmax(logits, dim=1, dtype=None if logits.dtype in _FP32_OR_WIDER
+                             else torch.float32)
 
 
 @MODELS.register_module()
@@ -255,6 +269,11 @@ class SRBlock(BaseModule):
                 f'SRBlock was built for in_channels={self.in_channels} but the input has '
                 f'{x.shape[1]} channels (shape {tuple(x.shape)}): set in_channels (or the SR '
                 f'stage) to match the feature map it follows.')
+        if x.dtype != self.memory.dtype and not torch.is_autocast_enabled(x.device.type):
+            raise ConfigError(
+                f'SRBlock\'s parameters are {self.memory.dtype} but the input is {x.dtype}: '
+                f'convert the block with the rest of the model (model.to({x.dtype})), or the '
+                'input, or run under torch.autocast.')
 
     def memory_weights(self, x: Tensor) -> Tensor:
         """Squeeze and remember: the softmax weights ``(B, P)`` (fp32) for input ``x``."""
@@ -288,8 +307,11 @@ class SRBlock(BaseModule):
         if (size == self.memory_size and x.is_contiguous()
                 and not torch.is_autocast_enabled(x.device.type)):
             # Fast path, one fused kernel: out = x + weights @ M  (no intermediate copy).
-            out = torch.addmm(x.flatten(1), weights.to(x.dtype), self.memory.flatten(1))
-            out = out.view_as(x)
+            if weights.dtype != x.dtype:
+                weights = weights.to(x.dtype)
+            features = self.in_channels * size[0] * size[1]
+            out = torch.addmm(x.view(x.shape[0], features), weights,
+                              self.memory.view(self.num_memory_blocks, features)).view(x.shape)
         else:
             out = x + self.recall(weights, size, dtype=x.dtype)
         return (out, weights) if return_weights else out

@@ -24,7 +24,8 @@ def reference_forward(block, x):
         squeezed = F.adaptive_avg_pool2d(squeezed, block.memory_size)
     z = squeezed.flatten(1)
     hidden = F.linear(z, block.remember.fc1.weight, block.remember.fc1.bias)
-    hidden = block.remember.act(hidden)
+    if block.remember.act is not None:
+        hidden = block.remember.act(hidden)
     w = torch.softmax(F.linear(hidden, block.remember.fc2.weight, block.remember.fc2.bias), 1)
     mbar = torch.einsum('bp,pchw->bchw', w, block.memory)
     if tuple(x.shape[-2:]) != block.memory_size:
@@ -67,7 +68,7 @@ def test_structure_is_the_papers():
     assert block.remember.fc1.in_features == 24 and block.remember.fc1.out_features == 3
     assert block.remember.fc2.out_features == 5
     assert block.memory.shape == (5, 16, 4, 6)
-    assert isinstance(block.remember.act, nn.Identity)  # documented default: linear FCN
+    assert block.remember.act is None  # documented default: linear FCN (the identity)
     relu = SRBlock(16, 4, act_cfg=dict(type='ReLU'))
     assert isinstance(relu.remember.act, nn.ReLU)
 
@@ -103,6 +104,36 @@ def test_forward_matches_reference_and_weights_sum_to_one():
     torch.testing.assert_close(y, ref_y)
     torch.testing.assert_close(w, ref_w)
     assert torch.equal(block(x), y)  # return_weights does not change the output
+
+
+@pytest.mark.parametrize('act_cfg', [None, dict(type='ReLU')])
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_single_image_path_matches_reference(act_cfg, channels_last):
+    # Batch 1 squeezes with one matrix product instead of a batched one: same block.
+    block = trained_block(act_cfg=act_cfg).eval()
+    x = torch.randn(1, 8, 5, 7)
+    if channels_last:
+        x = x.to(memory_format=torch.channels_last)
+    ref_y, ref_w = reference_forward(block, x)
+    for context in (torch.enable_grad, torch.no_grad, torch.inference_mode):
+        with context():
+            y, w = block(x, return_weights=True)
+        torch.testing.assert_close(y, ref_y)
+        torch.testing.assert_close(w, ref_w)
+        assert w.shape == (1, 3) and y.shape == x.shape
+
+
+@pytest.mark.parametrize('batch', [1, 3])
+def test_mmengine_flop_counter_sees_every_layer(batch):
+    # The stock complexity tools (get_flops.py) trace the model: each SR layer is called and
+    # its multiply-adds are counted, C*H*W + H*W*h + h*P + P*C*H*W.
+    from mmengine.analysis import FlopAnalyzer
+    block = trained_block().eval()
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(block, (torch.randn(batch, 8, 5, 7), ))
+        assert analyzer.total() == batch * (8 * 35 + 35 * 4 + 4 * 3 + 3 * 8 * 35)
+        assert not analyzer.uncalled_modules()
+        assert analyzer.by_module()['squeeze'] == batch * 8 * 35
 
 
 def test_return_weights_needs_no_second_pass():
@@ -279,6 +310,11 @@ def test_bad_input():
         block(torch.randn(8, 4, 4))
     with pytest.raises(ValueError, match='expects a 4-D tensor'):
         block(torch.randn(1, 1, 8, 4, 4))
+    with pytest.raises(ValueError, match=r'parameters are torch.float32 but the input is '
+                                         r'torch.float64: .*model.to\(torch.float64\)'):
+        block(torch.randn(1, 8, 4, 4, dtype=torch.float64))
+    with torch.autocast('cpu', dtype=torch.bfloat16):  # mixed dtypes are autocast's job
+        assert block(torch.randn(1, 8, 4, 4).bfloat16()).shape == (1, 8, 4, 4)
 
 
 def test_checkpoint_with_other_sr_settings_is_refused_by_name():
