@@ -18,9 +18,9 @@ from mmengine.config import Config
 from torch import nn
 
 from .sr_models import build_sr_and_baseline, default_input_size, sr_block_inputs, sr_blocks
-from .timing import (BlockTimer, interleaved, make_step, paired_ratio, peak_cuda_memory_mib,
-                     saved_activation_bytes, summary)
-from .traffic_floor import floor_timing
+from .timing import (make_step, paired_ratio, peak_cuda_memory_mib, saved_activation_bytes,
+                     summary)
+from .traffic_floor import interleaved_with_sr_timing
 
 
 def _prepare(cfg: Config, device: torch.device) -> Tuple[nn.Module, nn.Module]:
@@ -73,23 +73,17 @@ def benchmark_config(cfg: Config, device: str = 'cpu', batch_size: int = 1,
             net.train(train)
             steps[name] = make_step(net, lambda inputs, net=net: net(inputs, mode='tensor'), x,
                                     train, amp)
-        # The SR blocks' own time, and their memory-traffic floor, are taken in separate SR
-        # runs, so that the timing hooks add nothing to the runs the ratio compares.
-        timer = BlockTimer(blocks, device)
-        steps['sr_block_timing'] = timer.timing(steps['sr'])
-        floor_timer, steps['sr_floor_timing'] = floor_timing(blocks, steps['sr'], device)
-        times = interleaved(steps, repeats, warmup, device)
-        timer.times = timer.times[warmup:]  # the timed runs only
-        floor_timer.times = floor_timer.times[warmup:]
+        times, block_times, floor_times = interleaved_with_sr_timing(steps, blocks, repeats,
+                                                                     warmup, device)
         ratio, ratio_iqr = paired_ratio(times['sr'], times['baseline'])
         base_ms = summary(times['baseline'])['median_ms']
         result: Dict[str, object] = dict(
             baseline=summary(times['baseline']), sr=summary(times['sr']), ratio=ratio,
             ratio_iqr=ratio_iqr, overhead_percent=100.0 * (ratio - 1.0),
-            sr_blocks_in_network=summary(timer.times),
-            sr_blocks_share_percent=100.0 * summary(timer.times)['median_ms'] / base_ms,
-            floor_in_network=summary(floor_timer.times),
-            floor_share_percent=100.0 * summary(floor_timer.times)['median_ms'] / base_ms)
+            sr_blocks_in_network=summary(block_times),
+            sr_blocks_share_percent=100.0 * summary(block_times)['median_ms'] / base_ms,
+            floor_in_network=summary(floor_times),
+            floor_share_percent=100.0 * summary(floor_times)['median_ms'] / base_ms)
         if device.type == 'cuda':
             result['peak_memory_mib'] = peak_cuda_memory_mib(
                 {name: steps[name] for name in ('baseline', 'sr')}, device)

@@ -11,12 +11,12 @@ benchmark tools report the block's time next to it.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from .timing import BlockTimer
+from .timing import BlockTimer, interleaved
 
 
 def traffic_floor_forward(block: nn.Module, x: Tensor) -> Tensor:
@@ -38,13 +38,24 @@ def traffic_floor(blocks: Sequence[nn.Module]) -> Iterator[None]:
             del block.forward  # back to the class's forward
 
 
-def floor_timing(blocks: Sequence[nn.Module], step: Callable[[], None],
-                 device: torch.device) -> Tuple[BlockTimer, Callable[[], None]]:
-    """A step that runs ``step`` with the blocks replaced by the floor, and the timer that
-    collects the floor's time inside it (one total per run in ``timer.times``)."""
-    timer = BlockTimer(blocks, device)
+def interleaved_with_sr_timing(steps: Dict[str, Callable[[], None]],
+                               blocks: Sequence[nn.Module], repeats: int, warmup: int,
+                               device: torch.device
+                               ) -> Tuple[Dict[str, List[float]], List[float], List[float]]:
+    """:func:`~mmsr.analysis.timing.interleaved` over ``steps`` plus two extra runs of
+    ``steps['sr']`` in each round: one times the SR ``blocks`` inside the network, one times
+    their floor in their place. Separate runs, so that the timing hooks add nothing to the runs
+    that ``steps`` compare. Returns the steps' times, and the blocks' and the floor's total
+    time per timed run (seconds)."""
+    block_timer, floor_timer = BlockTimer(blocks, device), BlockTimer(blocks, device)
 
     def floor_step() -> None:
         with traffic_floor(blocks):
-            step()
-    return timer, timer.timing(floor_step)
+            steps['sr']()
+
+    extra = {'sr_blocks_timed': block_timer.timing(steps['sr']),
+             'sr_floor_timed': floor_timer.timing(floor_step)}
+    times = interleaved({**steps, **extra}, repeats, warmup, device)
+    for name in extra:
+        del times[name]
+    return times, block_timer.times[warmup:], floor_timer.times[warmup:]

@@ -39,9 +39,8 @@ from typing import Dict
 import torch
 from torch import nn
 
-from mmsr.analysis.timing import (BlockTimer, interleaved, make_step, paired_ratio,
-                                  peak_cuda_memory_mib, summary)
-from mmsr.analysis.traffic_floor import floor_timing
+from mmsr.analysis.timing import make_step, paired_ratio, peak_cuda_memory_mib, summary
+from mmsr.analysis.traffic_floor import interleaved_with_sr_timing
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -106,23 +105,18 @@ def run_mode(nets, args, device, train: bool) -> Dict[str, object]:
                     block(feature)
 
     steps['block'] = block_step
-    timer = BlockTimer([nets['block']], device)
-    steps['block_timing'] = timer.timing(steps['sr'])  # the block inside separate SR runs
-    floor_timer, steps['floor_timing'] = floor_timing([nets['block']], steps['sr'], device)
-    times = interleaved(steps, args.repeats, args.warmup, device)
-    timer.times = timer.times[args.warmup:]  # the timed runs only
-    floor_timer.times = floor_timer.times[args.warmup:]
-    del times['block_timing'], times['floor_timing']
+    times, block_times, floor_times = interleaved_with_sr_timing(
+        steps, [nets['block']], args.repeats, args.warmup, device)
     result = {name: summary(values) for name, values in times.items()}
     base = result['baseline']['median_ms']
     # Median of the paired (interleaved) ratios: robust to drifts that affect both alike.
     result['network_ratio'], result['network_ratio_iqr'] = paired_ratio(times['sr'],
                                                                         times['baseline'])
     result['block_share_percent'] = 100 * result['block']['median_ms'] / base
-    result['block_in_network'] = summary(timer.times)
+    result['block_in_network'] = summary(block_times)
     result['block_in_network_share_percent'] = (
         100 * result['block_in_network']['median_ms'] / base)
-    result['floor_in_network'] = summary(floor_timer.times)
+    result['floor_in_network'] = summary(floor_times)
     result['floor_share_percent'] = 100 * result['floor_in_network']['median_ms'] / base
     result['batch'] = batch
     if device.type == 'cuda':

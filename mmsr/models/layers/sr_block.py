@@ -17,7 +17,6 @@ from torch import Tensor, nn
 from ...errors import ConfigError
 
 SizeLike = Union[int, Sequence[int]]
-_FP32_OR_WIDER = (torch.float32, torch.float64)
 
 # Activations accepted by ``act_cfg`` (no mmcv needed); ``None`` means the identity.
 _ACTIVATIONS = {'ReLU': nn.ReLU, 'GELU': nn.GELU, 'SiLU': nn.SiLU, 'Tanh': nn.Tanh,
@@ -120,8 +119,8 @@ class SRRemember(nn.Module):
             hidden = self.act(hidden)
         logits = self.fc2(hidden)
         # At least fp32 (fp16/bf16 logits, autocast); fp64 stays fp64.
-        return torch.softmax(logits, dim=1, dtype=None if logits.dtype in _FP32_OR_WIDER
-                             else torch.float32)
+        return torch.softmax(logits, dim=1,
+                             dtype=torch.promote_types(logits.dtype, torch.float32))
 
 
 @MODELS.register_module()
