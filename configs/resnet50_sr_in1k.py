@@ -1,8 +1,8 @@
-# ResNet50 + SR on ImageNet, the drop-in form: the stock mmpretrain ResNet50 config (100 epochs,
-# 8x32 images) with only the backbone type, the SR block (M=3, P=10, h=16; a 14x14 memory for
-# the 224x224 training crop) and custom_imports changed. Its baseline is the stock config
-# itself, mmpretrain::resnet/resnet50_8xb32_in1k.py. The paper's rows (450 epochs, with
-# dropout, dropout2d or DropBlock, other P) are in configs/imagenet/.
+# ResNet50 + SR on ImageNet, the drop-in form (not a paper row): the stock mmpretrain ResNet50
+# config (100 epochs, 8x32 images) with only the backbone type, the SR block (M=3, P=10, h=16; a
+# 14x14 memory for the 224x224 training crop) and custom_imports changed. Its baseline is the
+# stock config itself, mmpretrain::resnet/resnet50_8xb32_in1k.py. The paper's rows (450 epochs,
+# with dropout, dropout2d or DropBlock, other P) are in configs/imagenet/.
 _base_ = 'mmpretrain::resnet/resnet50_8xb32_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(

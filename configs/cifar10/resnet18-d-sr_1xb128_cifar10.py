@@ -1,5 +1,6 @@
-# ResNet18 + D + SR on CIFAR-10 (Table I): resnet18-d_1xb128_cifar10.py
-# plus the SR block (M=3, P=6, h=8).
+# ResNet18 + D + SR on CIFAR-10 (Table V, row "R18 + D + SR"): resnet18-d_1xb128_cifar10.py plus
+# the SR block after layer3, with the row's M=3 and P=6 (h=8, the paper's CIFAR width; an 8x8
+# memory for the 32x32 training input).
 _base_ = './resnet18-d_1xb128_cifar10.py'
 model = dict(backbone=dict(
     type='ResNet_CIFAR_SR',

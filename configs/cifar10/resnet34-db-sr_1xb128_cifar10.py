@@ -1,5 +1,6 @@
-# ResNet34 + DB + SR on CIFAR-10 (Table I): resnet34-db_1xb128_cifar10.py
-# plus the SR block (M=4, P=2, h=8).
+# ResNet34 + DB + SR on CIFAR-10 (Table V, row "R34 + DB + SR"): resnet34-db_1xb128_cifar10.py
+# plus the SR block after layer4, with the row's M=4 and P=2 (h=8, the paper's CIFAR width; a 4x4
+# memory for the 32x32 training input).
 _base_ = './resnet34-db_1xb128_cifar10.py'
 model = dict(backbone=dict(
     type='ResNet_CIFAR_SR',

@@ -1,5 +1,5 @@
-# VGG16-BN on CIFAR-10, the paper's baseline (Table II): mmpretrain's VGG16 with
-# BN for 32x32 inputs - the convolutional stages, global average pooling (the map is 1x1), and
+# VGG16-BN on CIFAR-10 (Table V, row "VGG16"), the paper's baseline: mmpretrain's VGG16 with BN
+# for 32x32 inputs - the convolutional stages, global average pooling (the map is 1x1), and
 # dropout only in the fully connected part (the paper's "dropout only in their FC layers"; our
 # choice: one classifier layer after dropout p=0.5). Same recipe as the ResNets.
 _base_ = [

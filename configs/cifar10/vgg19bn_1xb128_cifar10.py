@@ -1,4 +1,4 @@
-# VGG19-BN on CIFAR-10, the paper's baseline (Table II): vgg16bn_1xb128_cifar10.py with depth 19
-# (the same head, recipe and data).
+# VGG19-BN on CIFAR-10 (Table V, row "VGG19"), the paper's baseline: vgg16bn_1xb128_cifar10.py
+# with depth 19 (the same head, recipe and data).
 _base_ = './vgg16bn_1xb128_cifar10.py'
 model = dict(backbone=dict(depth=19))

@@ -1,7 +1,7 @@
-# ResNet18 + D on CIFAR-100 (Table I): resnet18_1xb128_cifar100.py with
-# dropout p=0.3 on the pooled features before the classifier (DropoutLinearClsHead).
-# The paper does not give the regularisers' rates; ours: D p=0.3 before the classifier,
-# D2D p=0.1 and DB p=0.1 after stages 3 and 4.
+# ResNet18 + D on CIFAR-100 (Table I, row "R18 + D"): resnet18_1xb128_cifar100.py with dropout
+# p=0.3 on the pooled features before the classifier (DropoutLinearClsHead). The paper does not
+# give the regularisers' rates; ours: D p=0.3 before the classifier, D2D p=0.1 and DB p=0.1 after
+# stages 3 and 4.
 _base_ = './resnet18_1xb128_cifar100.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(head=dict(type='DropoutLinearClsHead', dropout_rate=0.3))

@@ -1,5 +1,6 @@
-# ResNet34 + SE + SR on CIFAR-100 (Table V): resnet34-se_1xb128_cifar100.py plus the
-# SR block (M=4, P=2, h=8).
+# ResNet34 + SE + SR on CIFAR-100 (Table II, row "ResNet34 + SE + SR"):
+# resnet34-se_1xb128_cifar100.py plus the SR block after layer4, with the row's M=4 and P=2 (h=8,
+# the paper's CIFAR width; a 4x4 memory for the 32x32 training input).
 _base_ = './resnet34-se_1xb128_cifar100.py'
 model = dict(backbone=dict(
     sr_cfg=dict(after_stage=4, num_memory_blocks=2, hidden_channels=8, input_size=(32, 32))))

@@ -1,7 +1,6 @@
-# ResNet50 + DB on CIFAR-100 (Table I): resnet50_1xb128_cifar100.py with
-# DropBlock p=0.1 (block size 3) on the outputs of stages 3 and 4.
-# The paper does not give the regularisers' rates; ours: D p=0.3 before the classifier,
-# D2D p=0.1 and DB p=0.1 after stages 3 and 4.
+# ResNet50 + DB on CIFAR-100 (Table I, row "R50 + DB"): resnet50_1xb128_cifar100.py with DropBlock
+# p=0.1 (block size 3) on the outputs of stages 3 and 4. The paper does not give the regularisers'
+# rates; ours: D p=0.3 before the classifier, D2D p=0.1 and DB p=0.1 after stages 3 and 4.
 _base_ = './resnet50_1xb128_cifar100.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(

@@ -1,6 +1,7 @@
-# ResNet50 + D + SR on ImageNet (Table III): resnet50-d_8xb32-450e_in1k.py plus the SR block
-# (M=3, P=10, h=16).
+# ResNet50 + D + SR on ImageNet (Table III, row "R50 + D + SR", P=2):
+# resnet50-d_8xb32-450e_in1k.py plus the SR block after layer3, with the row's M=3 and P=2 (h=16,
+# the paper's ImageNet width; a 14x14 memory for the 224x224 training crop).
 _base_ = './resnet50-d_8xb32-450e_in1k.py'
 model = dict(backbone=dict(
     type='ResNetSR',
-    sr_cfg=dict(after_stage=3, num_memory_blocks=10, hidden_channels=16, input_size=(224, 224))))
+    sr_cfg=dict(after_stage=3, num_memory_blocks=2, hidden_channels=16, input_size=(224, 224))))

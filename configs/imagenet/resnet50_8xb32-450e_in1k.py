@@ -1,6 +1,6 @@
-# ResNet50 on ImageNet, the paper's baseline (Table III): mmpretrain's ResNet50 and ImageNet
-# pipeline (the PyTorch ImageNet example's augmentation) with the paper's 450-epoch schedule.
-# Other seeds: --cfg-options randomness.seed=N.
+# ResNet50 on ImageNet (Table III, row "R50"), the paper's baseline: mmpretrain's ResNet50 and
+# ImageNet pipeline (the PyTorch ImageNet example's augmentation) with the paper's 450-epoch
+# schedule. Other seeds: --cfg-options randomness.seed=N.
 _base_ = [
     'mmpretrain::_base_/models/resnet50.py', 'mmpretrain::_base_/datasets/imagenet_bs32.py',
     '../_base_/schedules/imagenet_bs256_450e.py', 'mmpretrain::_base_/default_runtime.py'

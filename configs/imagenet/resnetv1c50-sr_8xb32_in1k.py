@@ -1,6 +1,6 @@
-# ResNetV1c-50 + SR on ImageNet: the stock mmpretrain ResNetV1c-50 config (deep stem, its own
-# 100-epoch schedule) plus the SR block after layer3 (M=3, P=10, h=16) - the backbone the
-# Cityscapes models use, for pretraining it with SR.
+# ResNetV1c-50 + SR on ImageNet (not a paper row): the stock mmpretrain ResNetV1c-50 config (deep
+# stem, its own 100-epoch schedule) plus the SR block after layer3 (M=3, P=10, h=16) - the
+# backbone the Cityscapes models use, for pretraining it with SR.
 _base_ = 'mmpretrain::resnet/resnetv1c50_8xb32_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(

@@ -1,5 +1,6 @@
-"""Every shipped config builds, each SR config differs from its baseline only in the SR block,
-and the README's config table is the one computed from the built models."""
+"""Every shipped config builds and is a row of the paper's tables (``configs/paper_rows.csv``,
+written from the paper) with that row's M and P; each SR config differs from its baseline only
+in the SR block; the README's config table is the one computed from the built models."""
 import re
 import subprocess
 import sys
@@ -9,21 +10,42 @@ import pytest
 from mmengine.config import Config
 
 from mmsr.analysis import build_model, sr_blocks
+from mmsr.analysis.paper_rows import baseline_file, read_paper_rows
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
 SR_CONFIGS = [p for p in CONFIGS if re.search(r'[-_]sr[-_]', p.name)]
+PAPER_ROWS = read_paper_rows(REPO / 'configs')
+# (M, P) of every SR row of the paper's Tables I, II, III and V, as printed: checked against the
+# CSV, so that a wrong CSV line fails here as well as a wrong config.
+PRINTED_SR_ROWS = {
+    'I': {'R18 + D + SR': (3, 10), 'R18 + D2D + SR': (4, 12), 'R18 + DB + SR': (3, 2),
+          'R18 + SR': (4, 2), 'R34 + D + SR': (4, 4), 'R34 + D2D + SR': (3, 6),
+          'R34 + DB + SR': (3, 2), 'R34 + SR': (3, 6), 'R50 + D + SR': (4, 6),
+          'R50 + D2D + SR': (3, 8), 'R50 + DB + SR': (4, 4), 'R50 + SR': (3, 2),
+          'VGG16 + SR': (2, 8), 'VGG19 + SR': (4, 10)},
+    'II': {'ResNet18 + CBAM + SR': (3, 6), 'ResNet18 + SE + SR': (3, 2),
+           'ResNet34 + CBAM + SR': (3, 6), 'ResNet34 + SE + SR': (4, 2),
+           'ResNet50 + CBAM + SR': (3, 6), 'ResNet50 + SE + SR': (4, 4)},
+    'V': {'R18 + D + SR': (3, 6), 'R18 + D2D + SR': (3, 10), 'R18 + DB + SR': (4, 6),
+          'R18 + SR': (4, 4), 'R34 + D + SR': (3, 10), 'R34 + D2D + SR': (3, 8),
+          'R34 + DB + SR': (4, 2), 'R34 + SR': (3, 8), 'R50 + D + SR': (3, 2),
+          'R50 + D2D + SR': (3, 6), 'R50 + DB + SR': (3, 2), 'R50 + SR': (3, 6),
+          'VGG16 + SR': (4, 8), 'VGG19 + SR': (2, 12)},
+}
+PRINTED_IMAGENET_P = {'R50 + D + SR': [2], 'R50 + D2D + SR': [2, 10, 20], 'R50 + DB + SR': [8],
+                      'R50 + SR': [10]}  # Table III, all at M=3
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(REPO / 'configs').as_posix()
 
 
 def baseline_of(path: Path) -> Path:
-    """The config an SR config adds its block to: the name without '-sr' / '_sr' (the P and h
-    variants of the ImageNet D2D row: that row)."""
-    name = re.sub(r'-sr(-p\d+|-h\d+)?_', '_', path.name).replace('_sr_', '_')
-    if path.name in ('resnet50_sr_in1k.py', 'resnetv1c50-sr_8xb32_in1k.py'):  # stock baselines
-        import mmpretrain
-        stock = Path(mmpretrain.__file__).parent / '.mim' / 'configs' / 'resnet'
-        return stock / name.replace('_in1k', '_8xb32_in1k').replace('_8xb32_8xb32', '_8xb32')
-    return path.with_name(name)
+    """The config an SR config adds its block to, as configs/paper_rows.csv names it."""
+    baseline = baseline_file(str(path))
+    assert baseline is not None, f'{rel(path)}: no baseline in configs/paper_rows.csv'
+    return baseline
 
 
 def plain(node):
@@ -47,9 +69,55 @@ def without_sr(cfg: Config) -> dict:
 
 
 def test_every_config_has_a_header_and_counts():
-    assert len(CONFIGS) >= 98 and len(SR_CONFIGS) >= 45
+    assert len(CONFIGS) == 86 and len(SR_CONFIGS) == 46
     for path in CONFIGS:
         assert path.read_text().startswith('# '), f'{path} has no header comment'
+
+
+def test_paper_rows_list_every_config_once():
+    assert sorted(PAPER_ROWS) == sorted(rel(p) for p in CONFIGS)
+    sr_rows = {name for name, row in PAPER_ROWS.items() if row.has_sr}
+    assert sr_rows == {rel(p) for p in SR_CONFIGS}
+
+
+def test_paper_rows_are_the_printed_rows():
+    """Every SR row of Tables I, II, III and V is there once, with its printed M and P."""
+    for table, printed in PRINTED_SR_ROWS.items():
+        rows = {row.row: (row.M, row.P) for row in PAPER_ROWS.values()
+                if row.table == table and row.has_sr}
+        assert rows == printed, table
+    imagenet = {}
+    for row in PAPER_ROWS.values():
+        if row.table == 'III' and row.has_sr:
+            assert row.M == 3 and row.h == 16
+            imagenet.setdefault(row.row, []).append(row.P)
+    assert {k: sorted(v) for k, v in imagenet.items()} == PRINTED_IMAGENET_P
+    cityscapes = {row.row: (row.M, row.P) for row in PAPER_ROWS.values()
+                  if row.table == 'IV' and row.has_sr}
+    assert cityscapes == {'F-CONV + SR': (2, 3), 'DLv3 + SR': (2, 2)}
+
+
+@pytest.mark.parametrize('path', SR_CONFIGS, ids=lambda p: p.name)
+def test_sr_config_uses_its_paper_rows_setting(path):
+    row = PAPER_ROWS[rel(path)]
+    sr_cfg = Config.fromfile(str(path)).model.backbone.sr_cfg
+    assert (sr_cfg.after_stage, sr_cfg.num_memory_blocks, sr_cfg.hidden_channels) == (
+        row.after_stage, row.P, row.h)
+    assert row.h == (8 if path.parent.name.startswith('cifar') else 16)
+    if row.table == 'IV':  # MMSegmentation counts stages from 0: the paper's M=2 is layer3
+        assert row.after_stage == row.M + 1
+    elif row.is_paper_row:
+        assert row.after_stage == row.M
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
+def test_config_header_names_its_table_and_row(path):
+    row = PAPER_ROWS[rel(path)]
+    header = ' '.join(line.lstrip('# ') for line in path.read_text().splitlines()[:3])
+    if row.is_paper_row:
+        assert f'(Table {row.table}, row "{row.row}"' in header, header
+    else:
+        assert 'not a paper row' in header, header
 
 
 @pytest.mark.parametrize('path', SR_CONFIGS, ids=lambda p: p.name)
@@ -78,7 +146,8 @@ def test_cityscapes_configs_keep_the_upstream_recipe():
     assert cfg.train_cfg.max_iters == 80000 and cfg.train_cfg.val_interval == 8000
     assert cfg.param_scheduler[0].type == 'PolyLR' and cfg.param_scheduler[0].power == 0.9
     assert cfg.model.pretrained == 'open-mmlab://resnet50_v1c'
-    assert cfg.model.backbone.sr_cfg == dict(after_stage=2, num_memory_blocks=2,
+    # the paper's "M=2", counted from 0 as MMSegmentation counts stages: after layer3
+    assert cfg.model.backbone.sr_cfg == dict(after_stage=3, num_memory_blocks=2,
                                              hidden_channels=16, input_size=(512, 1024))
 
 
@@ -91,6 +160,28 @@ def test_cifar_configs_use_the_papers_split_and_best_on_val():
     assert cfg.test_dataloader.dataset.split == 'test'
     assert cfg.default_hooks.checkpoint.save_best == 'accuracy/top1'
     assert cfg.param_scheduler.milestones == [60, 120, 160] and cfg.param_scheduler.gamma == 0.2
+
+
+def test_paper_overheads_reproduced_or_explained():
+    """Where the paper prints a parameter overhead for a row, ours is within 0.02 points of it,
+    or the row's note says why not."""
+    sys.path.insert(0, str(REPO / 'tools' / 'analysis_tools'))
+    try:
+        import config_table
+    finally:
+        sys.path.pop(0)
+    checked = {}
+    for row in PAPER_ROWS.values():
+        if row.paper_oh is None:
+            continue
+        percent = config_table.overhead(row)['percent']
+        checked[row.config] = round(percent, 3)
+        if abs(percent - row.paper_oh) > config_table.OH_TOLERANCE:
+            assert row.note, f'{row.config}: {percent:.3f}% vs printed {row.paper_oh}%'
+        else:
+            assert not row.note, f'{row.config} matches the paper but has a note'
+    assert checked['deeplabv3_r50_sr_cityscapes.py'] == 24.825  # the paper's 24.83%
+    assert len(checked) == 18
 
 
 def test_readme_config_table_is_computed():

@@ -8,13 +8,14 @@ from torch import Tensor, nn
 
 
 class ChannelAttention(nn.Module):
-    """``x * sigmoid(MLP(avgpool(x)) + MLP(maxpool(x)))``; the MLP is shared, ``C -> C/r -> C``."""
+    """``x * sigmoid(MLP(avgpool(x)) + MLP(maxpool(x)))``; the MLP is shared, ``C -> C/r -> C``,
+    with biases unless ``bias=False``."""
 
-    def __init__(self, channels: int, ratio: int = 16) -> None:
+    def __init__(self, channels: int, ratio: int = 16, bias: bool = True) -> None:
         super().__init__()
         hidden = max(channels // ratio, 1)
-        self.mlp = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.ReLU(inplace=True),
-                                 nn.Conv2d(hidden, channels, 1))
+        self.mlp = nn.Sequential(nn.Conv2d(channels, hidden, 1, bias=bias), nn.ReLU(inplace=True),
+                                 nn.Conv2d(hidden, channels, 1, bias=bias))
 
     def forward(self, x: Tensor) -> Tensor:
         avg = self.mlp(x.mean(dim=(2, 3), keepdim=True))
@@ -36,12 +37,16 @@ class SpatialAttention(nn.Module):
 
 @MODELS.register_module()
 class CBAM(BaseModule):
-    """Convolutional Block Attention Module. Shapes: ``(B, C, H, W) -> (B, C, H, W)``."""
+    """Convolutional Block Attention Module. Shapes: ``(B, C, H, W) -> (B, C, H, W)``.
+
+    ``mlp_bias=False`` drops the biases of the channel-attention MLP (``C/r + C`` parameters
+    per module), the variant whose parameter count the paper's Table II prints.
+    """
 
     def __init__(self, channels: int, ratio: int = 16, kernel_size: int = 7,
-                 init_cfg: dict | None = None) -> None:
+                 mlp_bias: bool = True, init_cfg: dict | None = None) -> None:
         super().__init__(init_cfg)
-        self.channel_attention = ChannelAttention(channels, ratio)
+        self.channel_attention = ChannelAttention(channels, ratio, mlp_bias)
         self.spatial_attention = SpatialAttention(kernel_size)
 
     def forward(self, x: Tensor) -> Tensor:
