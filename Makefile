@@ -1,20 +1,45 @@
 # mmsr - two commands on a fresh machine:
-#   make test   set up .venv/ (pinned OpenMMLab stack, full mmcv) and run the test suite
+#   make test   set up the test environments and run the test suite on each (the test lanes)
 #   make demo   set up .venv/ and run the demo (tools/demo.py)
-# Both create .venv/ in the repository root on first use and reuse it afterwards.
+# Each environment is created on first use and reused afterwards (tools/setup_env.sh).
+#
+# Test lanes (the supported-versions matrix of the README):
+#   main     .venv/               requirements/stack.txt              the whole suite
+#   torch2.1 .venv-torch2.1/      requirements/stack-torch2.1.txt     unit tests, the stock-tool
+#                                 round trips, pip install into an existing environment
+#   newest   .venv-torch-newest/  requirements/stack-torch-newest.txt the block and the
+#                                 mmpretrain backbones on the newest torch (no full mmcv)
 PYTHON_VENV := .venv/bin/python
 PYTEST_ARGS ?=
+TORCH21_VENV := .venv-torch2.1
+NEWEST_VENV := .venv-torch-newest
+TORCH21_TESTS := tests/models tests/engine tests/datasets tests/reliability tests/analysis \
+	tests/apis tests/test_package.py tests/test_torch_features.py tests/test_install.py \
+	tests/tools/test_install_mmcv.py
+NEWEST_TESTS := tests/models/layers tests/models/backbones/test_sr_backbone.py \
+	tests/models/backbones/test_mmpretrain_backbones.py tests/engine/test_safe_checkpoint.py \
+	tests/test_torch_features.py
 
-.PHONY: env test demo clean-env
+.PHONY: env test test-main test-torch2.1 test-newest demo clean-env
 
 env:
 	bash tools/setup_env.sh
 
-test: env
+test: test-main test-torch2.1 test-newest
+
+test-main: env
 	$(PYTHON_VENV) -m pytest tests $(PYTEST_ARGS)
+
+test-torch2.1:
+	MMSR_VENV=$(TORCH21_VENV) MMSR_STACK=requirements/stack-torch2.1.txt bash tools/setup_env.sh
+	$(TORCH21_VENV)/bin/python -m pytest $(TORCH21_TESTS) $(PYTEST_ARGS)
+
+test-newest:
+	MMSR_VENV=$(NEWEST_VENV) MMSR_STACK=requirements/stack-torch-newest.txt bash tools/setup_env.sh
+	$(NEWEST_VENV)/bin/python -m pytest $(NEWEST_TESTS) $(PYTEST_ARGS)
 
 demo: env
 	$(PYTHON_VENV) tools/demo.py $(DEMO_ARGS)
 
 clean-env:
-	rm -rf .venv
+	rm -rf .venv $(TORCH21_VENV) $(NEWEST_VENV)

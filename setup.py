@@ -20,7 +20,7 @@ setup(
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmsr', 'mmsr.*']),
     python_requires='>=3.9',
-    install_requires=['torch>=2.0', 'mmengine>=0.10.0,<1.0'],
+    install_requires=['torch>=2.1,<2.16', 'mmengine>=0.10.0,<1.0'],
     extras_require={
         'seg': ['mmsegmentation>=1.2,<1.3', 'ftfy', 'regex'],
         'cls': ['mmpretrain>=1.2,<1.3'],

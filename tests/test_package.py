@@ -82,3 +82,24 @@ def test_custom_imports_in_a_config_registers_everything(tmp_path):
         'print(type(MODELS.build(cfg.model)).__name__)\n')
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == 'SRBlock'
+
+
+def test_one_supported_torch_range_in_setup_readme_and_lanes():
+    """setup.py's torch range spans exactly the torch minors the test lanes pin, and the
+    README's version matrix names every lane's pins."""
+    import re
+    setup = (REPO / 'setup.py').read_text()
+    low, high = re.search(r"'torch>=(\d+\.\d+),<(\d+\.\d+)'", setup).groups()
+    pins = {}
+    for stack in sorted((REPO / 'requirements').glob('stack*.txt')):
+        pins[stack.name] = dict(re.findall(r'^(torch|torchvision)==(\S+)', stack.read_text(),
+                                           re.MULTILINE))
+    minors = sorted(tuple(map(int, p['torch'].split('.')[:2])) for p in pins.values())
+    assert minors[0] == tuple(map(int, low.split('.')))
+    assert (minors[-1][0], minors[-1][1] + 1) == tuple(map(int, high.split('.')))
+    readme = (REPO / 'README.md').read_text()
+    for name, pin in pins.items():
+        assert f'`requirements/{name}`' in readme
+        assert f'{pin["torch"]} / {pin["torchvision"]}' in readme, name
+    makefile = (REPO / 'Makefile').read_text()
+    assert all(f'requirements/{name}' in makefile for name in pins)

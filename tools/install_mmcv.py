@@ -23,7 +23,7 @@ current toolchains. This script makes the decisions a user would otherwise make 
 
 Usage (inside the environment that has torch)::
 
-    python tools/install_mmcv.py            # version from requirements/stack.txt
+    python tools/install_mmcv.py            # version from requirements/stack.txt ($MMSR_STACK)
     python tools/install_mmcv.py --version 2.1.0 --cuda auto --jobs 2
     python tools/install_mmcv.py --dry-run  # print the decisions only
 
@@ -47,7 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-STACK_FILE = REPO_ROOT / 'requirements' / 'stack.txt'
+# The pin file: requirements/stack.txt, or the stack of a test lane (MMSR_STACK, relative to the
+# repository root), e.g. requirements/stack-torch2.1.txt.
+STACK_FILE = REPO_ROOT / os.environ.get('MMSR_STACK', 'requirements/stack.txt')
 BUILD_TOOLS = ('setuptools', 'packaging', 'wheel', 'ninja')
 PKG_RESOURCES_IMPORT = 'from pkg_resources import DistributionNotFound, get_distribution, parse_version'
 PKG_RESOURCES_REPLACEMENT = (

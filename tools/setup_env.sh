@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Create (or reuse) the repository's virtual environment .venv/ with the pinned OpenMMLab stack
-# (requirements/stack.txt), full mmcv built by tools/install_mmcv.py, and mmsr installed editable.
-# Used by `make test` and `make demo`; safe to run again: an up-to-date environment is kept.
+# Create (or reuse) a virtual environment with one pinned stack: by default .venv/ with the
+# main stack (requirements/stack.txt), full mmcv built by tools/install_mmcv.py, and mmsr
+# installed editable. Used by `make test` (for each test lane) and `make demo`; safe to run
+# again: an up-to-date environment is kept.
 #   MMSR_VENV   where to create it (default: .venv)       PYTHON   interpreter (default: python3)
+#   MMSR_STACK  the pin file (default: requirements/stack.txt; the test lanes use
+#               requirements/stack-torch2.1.txt and requirements/stack-torch-newest.txt)
 #   MMSR_CACHE_DIR  where the built mmcv wheel is cached (default: ~/.cache/mmsr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${MMSR_VENV:-.venv}
-STACK=requirements/stack.txt
+export MMSR_STACK=${MMSR_STACK:-requirements/stack.txt}
+STACK=$MMSR_STACK
 stamp="$VENV/.mmsr-env"
 want=$(cat "$STACK" setup.py tools/install_mmcv.py tools/setup_env.sh | sha256sum | cut -d' ' -f1)
 
+# What the stack must import: mmsr, plus full mmcv and the codebases it pins.
+imports=mmsr
+pins() { grep -q "^$1==" "$STACK"; }
+pins mmcv && imports+=,mmcv.ops
+pins mmsegmentation && imports+=,mmseg
+pins mmpretrain && imports+=,mmpretrain
+
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-   "$VENV/bin/python" -c 'import mmsr, mmcv.ops, mmseg, mmpretrain' 2>/dev/null; then
-  echo "setup_env: $VENV is up to date."
+   "$VENV/bin/python" -c "import $imports" 2>/dev/null; then
+  echo "setup_env: $VENV is up to date ($STACK)."
   exit 0
 fi
 
@@ -22,17 +33,30 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "setup_env: error: could not create $VENV; install Python >= 3.9 with venv" \
          "(Debian/Ubuntu: apt-get install python3-venv)." >&2; exit 2; }
 fi
-pip=("$VENV/bin/python" -m pip install -q -c "$STACK")
-echo "setup_env: [1/4] torch, torchvision and build tools"
-"${pip[@]}" torch torchvision setuptools packaging wheel ninja
-echo "setup_env: [2/4] full mmcv (cached wheel, or built from source)"
-"$VENV/bin/python" tools/install_mmcv.py
-echo "setup_env: [3/4] mmengine, mmsegmentation, mmpretrain and test tools (pytest, onnx)"
-"${pip[@]}" mmengine mmsegmentation mmpretrain ftfy regex pytest onnx onnxscript onnxruntime
+# The stack's own pins are the constraints; a machine-wide pip constraint file (a cap on the
+# torch versions a machine keeps on disk) does not apply to a stack that pins another torch.
+pip=(env PIP_CONSTRAINT=/dev/null "$VENV/bin/python" -m pip install -q -c "$STACK")
+echo "setup_env: [1/4] torch, torchvision and build tools ($STACK)"
+"${pip[@]}" torch torchvision setuptools packaging wheel
+if pins mmcv; then
+  echo "setup_env: [2/4] full mmcv (cached wheel, or built from source)"
+  "${pip[@]}" ninja
+  env PIP_CONSTRAINT=/dev/null "$VENV/bin/python" tools/install_mmcv.py
+else
+  echo "setup_env: [2/4] no full mmcv in this stack"
+fi
+echo "setup_env: [3/4] the rest of the stack (OpenMMLab packages, test tools)"
+"${pip[@]}" -r "$STACK"
 echo "setup_env: [4/4] mmsr (editable)"
 "${pip[@]}" --no-deps --no-build-isolation -e .
 echo "$want" > "$stamp"
-"$VENV/bin/python" -c 'import mmcv, mmseg, mmpretrain, mmengine, torch, mmsr
-print("setup_env: ready:", "torch", torch.__version__, "| mmengine", mmengine.__version__,
-      "| mmcv", mmcv.__version__, "| mmseg", mmseg.__version__, "| mmpretrain",
-      mmpretrain.__version__, "| mmsr", mmsr.__version__)'
+"$VENV/bin/python" -c "import $imports"'
+import importlib.metadata as md
+names = ("torch", "mmengine", "mmcv", "mmcv-lite", "mmsegmentation", "mmpretrain", "mmsr")
+found = []
+for name in names:
+    try:
+        found.append(f"{name} {md.version(name)}")
+    except md.PackageNotFoundError:
+        pass
+print("setup_env: ready:", " | ".join(found))'

@@ -15,6 +15,10 @@ would let a crafted file run code. Instead, :func:`install` (run by ``import mms
   loads with ``weights_only=True`` explicitly and turns a refused global, a missing file or a
   truncated/corrupt file into a :class:`CheckpointLoadError` that names the file and says
   what to do.
+
+A torch without ``add_safe_globals`` (< 2.4) has no allow-list to extend: there checkpoints load
+as that torch's own default does (``weights_only=False`` before 2.6, i.e. full unpickling, as in
+the stock tools), and only the clear errors for missing and corrupt files are added.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from typing import Any, Callable, List
 import torch
 
 from ..errors import MMSRError
+from ..torch_features import HAS_SAFE_GLOBALS
 
 _installed = False
 
@@ -80,8 +85,10 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
     if not os.path.isfile(filename):
         raise CheckpointLoadError(f'checkpoint {filename} does not exist; check the path '
                                   '(--checkpoint / load_from / resume).')
+    # weights_only=True needs the allow-list; without it, torch's own default (see above).
+    safe = dict(weights_only=True) if HAS_SAFE_GLOBALS else {}
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
+        return torch.load(filename, map_location=map_location, **safe)
     except pickle.UnpicklingError as exc:
         refusal = [line for line in str(exc).splitlines()
                    if 'GLOBAL' in line or 'refused getattr' in line]
@@ -116,7 +123,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    torch.serialization.add_safe_globals(safe_globals())
+    if HAS_SAFE_GLOBALS:
+        torch.serialization.add_safe_globals(safe_globals())
     from mmengine.runner.checkpoint import CheckpointLoader
     CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
     _installed = True

@@ -12,7 +12,6 @@ exactly its upstream class: same outputs, same ``state_dict`` keys.
 """
 from __future__ import annotations
 
-import functools
 import math
 from typing import List, Optional, Sequence, Tuple
 
@@ -59,9 +58,11 @@ class SRBackboneMixin:
             hooked.add(self._build_sr_block(dict(sr_cfg)))
         stages = self.sr_stage_modules()
         for index in sorted(hooked):
-            # A partial of a bound method (not a closure), so that deepcopy (EMA, model
-            # copies) re-binds the hook to the copy's own SR block.
-            stages[index].register_forward_hook(functools.partial(self._after_stage, index))
+            module = output_module(stages[index])
+            module.sr_stage_index = index  # read by the hook
+            # A bound method (not a closure): deepcopy (EMA, model copies) re-binds it to the
+            # copy's own SR block, and torch.compile inlines it on every supported torch.
+            module.register_forward_hook(self._after_stage)
 
     # --- what a backbone family provides --------------------------------------------------
     def sr_stage_modules(self) -> List[nn.Module]:
@@ -123,14 +124,26 @@ class SRBackboneMixin:
             self.add_module(f'stage{index + 1}_dropout', build_stage_dropout(cfg))
         return indices
 
-    def _after_stage(self, index: int, module: nn.Module, inputs, output: Tensor) -> Tensor:
-        """Forward hook on stage ``index``: its dropout, then the SR block."""
+    def _after_stage(self, module: nn.Module, inputs, output: Tensor) -> Tensor:
+        """Forward hook on the output module of a stage: its dropout, then the SR block."""
+        index = module.sr_stage_index
         dropout = getattr(self, f'stage{index + 1}_dropout', None)
         if dropout is not None:
             output = dropout(output)
         if self.sr_stage == index:
             output = self.sr_block(output)
         return output
+
+
+def output_module(stage: nn.Module) -> nn.Module:
+    """The module whose output is the stage's output, for the stage's forward hook: the last
+    block of a plain ``nn.Sequential`` stage (a ResNet ``ResLayer``), since torch.compile on
+    torch 2.1 unrolls a Sequential into its children without running the Sequential's own
+    hooks; a block's hooks run there as on any torch."""
+    while (isinstance(stage, nn.Sequential) and len(stage)
+           and type(stage).forward is nn.Sequential.forward):
+        stage = stage[-1]
+    return stage
 
 
 def conv_output_size(size: int, strides: Sequence[int], ceil: bool = True) -> int:

@@ -15,6 +15,7 @@ from mmengine.registry import MODELS
 from torch import Tensor, nn
 
 from ...errors import ConfigError
+from ...torch_features import autocast_enabled
 
 SizeLike = Union[int, Sequence[int]]
 
@@ -118,9 +119,10 @@ class SRRemember(nn.Module):
         if self.act is not None:
             hidden = self.act(hidden)
         logits = self.fc2(hidden)
-        # At least fp32 (fp16/bf16 logits, autocast); fp64 stays fp64.
-        return torch.softmax(logits, dim=1,
-                             dtype=torch.promote_types(logits.dtype, torch.float32))
+        # At least fp32 (fp16/bf16 logits, autocast); fp64 stays fp64. (A dtype comparison,
+        # not torch.promote_types, which torch.compile cannot trace on torch 2.1.)
+        dtype = torch.float64 if logits.dtype == torch.float64 else torch.float32
+        return torch.softmax(logits, dim=1, dtype=dtype)
 
 
 @MODELS.register_module()
@@ -268,7 +270,7 @@ class SRBlock(BaseModule):
                 f'SRBlock was built for in_channels={self.in_channels} but the input has '
                 f'{x.shape[1]} channels (shape {tuple(x.shape)}): set in_channels (or the SR '
                 f'stage) to match the feature map it follows.')
-        if x.dtype != self.memory.dtype and not torch.is_autocast_enabled(x.device.type):
+        if x.dtype != self.memory.dtype and not autocast_enabled(x.device.type):
             raise ConfigError(
                 f'SRBlock\'s parameters are {self.memory.dtype} but the input is {x.dtype}: '
                 f'convert the block with the rest of the model (model.to({x.dtype})), or the '
@@ -304,7 +306,7 @@ class SRBlock(BaseModule):
                           'resampled. Set memory_size (or sr_cfg input_size) to the training '
                           'feature size.', stacklevel=2)
         if (size == self.memory_size and x.is_contiguous()
-                and not torch.is_autocast_enabled(x.device.type)):
+                and not autocast_enabled(x.device.type)):
             # Fast path, one fused kernel: out = x + weights @ M  (no intermediate copy).
             if weights.dtype != x.dtype:
                 weights = weights.to(x.dtype)
