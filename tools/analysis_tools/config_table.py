@@ -1,20 +1,21 @@
 #!/usr/bin/env python
-"""The README's table of every config: the paper row it reproduces (``configs/paper_rows.csv``),
-its SR setting, its parameters, and its parameter overhead computed from the built models next to
-the overhead the paper prints for that row.
+"""The model zoo: every config as the paper row it reproduces (``configs/paper_rows.csv``), its
+SR setting, its parameters, and its parameter overhead computed from the built models next to
+what the paper prints for that row (overhead and result).
 
-    python tools/analysis_tools/config_table.py              # print the table
-    python tools/analysis_tools/config_table.py --write README.md
-    python tools/analysis_tools/config_table.py --check README.md   # exit 1 if out of date
+    python tools/analysis_tools/config_table.py            # print every table
+    python tools/analysis_tools/config_table.py --write    # update docs/model_zoo.md and README.md
+    python tools/analysis_tools/config_table.py --check    # exit 1 if either is out of date
 
 "OH" is the parameter increase over the model the paper's row is measured against: the same
 config without SR, or for Table II the plain ResNet (the paper's OH column there includes SE /
-CBAM). The table sits in the README between the two marker lines below.
+CBAM). docs/model_zoo.md gets one table per paper table; the README the headline rows
+(Cityscapes, and ImageNet's dropout2d rows). Each sits between marker lines.
 """
 import argparse
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from mmengine.config import Config
 
@@ -25,18 +26,26 @@ from mmsr.analysis.sr_models import build_model, remove_sr, sr_blocks
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs'
-START, END = '<!-- config-table:start -->', '<!-- config-table:end -->'
+MODEL_ZOO, README = REPO / 'docs' / 'model_zoo.md', REPO / 'README.md'
 #: ours and the paper's overhead agree when they differ by at most this many points
 OH_TOLERANCE = 0.02
+SECTIONS = (('IV', 'Cityscapes, Table IV (MMSegmentation; mIoU)'),
+            ('III', 'ImageNet, Table III (top-1)'),
+            ('I', 'CIFAR-100, Table I (top-1)'),
+            ('II', 'CIFAR-100 with SE and CBAM, Table II (top-1)'),
+            ('V', 'CIFAR-10, Table V (top-1)'),
+            ('-', 'Not paper rows'))
+HEADER = ('| model (paper row) | SR: M, P, h | params | OH (ours) | OH (paper) | '
+          "paper's result | ours | config |\n|---|---|---:|---:|---:|---|---|---|")
 
 
 def config_paths(root: Path = CONFIGS) -> List[Path]:
     return sorted(p for p in root.rglob('*.py') if '_base_' not in p.parts)
 
 
-def overhead(row: PaperRow, root: Path = CONFIGS) -> Optional[Dict[str, float]]:
-    """``params``, ``added`` and ``percent`` of the row's config over the model its paper
-    overhead is measured against; ``None`` for a baseline without a reference."""
+def overhead(row: PaperRow, root: Path = CONFIGS) -> Dict[str, Optional[float]]:
+    """``params``, and ``added`` / ``percent`` over the model the row's paper overhead is
+    measured against (``None`` for a baseline that has no such reference)."""
     cfg = Config.fromfile(str(root / row.config))
     model = build_model(cfg)
     params = count_params(model)
@@ -50,70 +59,93 @@ def overhead(row: PaperRow, root: Path = CONFIGS) -> Optional[Dict[str, float]]:
     return dict(params=params, added=added, percent=100 * added / reference)
 
 
-def paper_column(row: PaperRow) -> str:
-    if not row.is_paper_row:
-        return f'not a paper row ({row.row})'
-    return f'{row.table}: {row.row}'
+def table_line(row: PaperRow, figures: dict, link_prefix: str) -> str:
+    setting = f'M{row.M}, P{row.P}, h{row.h}' if row.has_sr else '-'
+    if row.has_sr and row.after_stage != row.M:
+        setting += f' (after stage {row.after_stage})'
+    ours = (f'+{figures["added"]:,} ({figures["percent"]:.2f}%)'
+            if figures['added'] is not None else '-')
+    paper = f'{row.paper_oh:.2f}%' if row.paper_oh is not None else '-'
+    note = row.note
+    if row.paper_oh is not None and figures['percent'] is not None:
+        gap = figures['percent'] - row.paper_oh
+        if abs(gap) > OH_TOLERANCE:
+            note = f'OH differs by {gap:+.2f} points: {note or "unexplained"}'
+    if row.is_paper_row:
+        result = row.paper_result or 'lost in the text'
+        status = 'not reproduced here'
+    else:
+        result, status = '-', '-'
+    name = f'{row.row}<br>*{note}*' if note else row.row
+    return (f'| {name} | {setting} | {figures["params"]:,} | {ours} | {paper} | {result} | '
+            f'{status} | [{Path(row.config).name}]({link_prefix}configs/{row.config}) |')
 
 
-def table(root: Path = CONFIGS) -> str:
-    """One line per config, in the order of ``paper_rows.csv`` (the paper's tables)."""
+def tables(rows: Iterable[PaperRow], link_prefix: str, root: Path = CONFIGS) -> str:
+    rows = list(rows)
+    parts = []
+    for table, title in SECTIONS:
+        lines = [table_line(row, overhead(row, root), link_prefix)
+                 for row in rows if row.table == table]
+        if lines:
+            parts.append(f'**{title}**\n\n{HEADER}\n' + '\n'.join(lines))
+    return '\n\n'.join(parts)
+
+
+def paper_rows(root: Path = CONFIGS) -> Dict[str, PaperRow]:
     rows = read_paper_rows(root)
     files = {p.relative_to(root).as_posix() for p in config_paths(root)}
     if files != set(rows):
         raise SystemExit(f'config_table.py: {root / "paper_rows.csv"} and the configs differ: '
                          f'configs without a line {sorted(files - set(rows))}, lines without a '
                          f'config {sorted(set(rows) - files)}.')
-    lines = ['| config | paper table: row | SR (M, P, h) | params | OH (ours) | OH (paper) | '
-             "paper's result | note |",
-             '|---|---|---|---:|---:|---:|---|---|']
-    for rel, row in rows.items():
-        figures = overhead(row, root)
-        setting = f'M{row.M} P{row.P} h{row.h}' if row.has_sr else '-'
-        if row.has_sr and row.after_stage != row.M:
-            setting += f' (after stage {row.after_stage})'
-        ours = (f'+{figures["added"]:,} ({figures["percent"]:.2f}%)'
-                if figures['added'] is not None else '-')
-        paper = f'{row.paper_oh:.2f}%' if row.paper_oh is not None else '-'
-        note = row.note
-        if row.paper_oh is not None and figures['percent'] is not None:
-            gap = figures['percent'] - row.paper_oh
-            if abs(gap) > OH_TOLERANCE:
-                note = f'differs by {gap:+.2f} points: {note or "unexplained"}'
-        lines.append(f'| [{Path(rel).name}](configs/{rel}) | {paper_column(row)} | {setting} | '
-                     f'{figures["params"]:,} | {ours} | {paper} | {row.paper_result or "-"} | '
-                     f'{note} |')
-    return '\n'.join(lines)
+    return rows
 
 
-def replace_table(readme: str, new_table: str) -> str:
-    if START not in readme or END not in readme:
-        raise SystemExit(f'config_table.py: the README has no {START} ... {END} markers.')
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f'{head}{START}\n{new_table}\n{END}{tail}'
+def is_headline(row: PaperRow) -> bool:
+    return row.table == 'IV' or (row.table == 'III' and 'D2D' in row.row)
+
+
+def generated(root: Path = CONFIGS) -> Dict[Path, str]:
+    """What goes between the markers of each file."""
+    rows = paper_rows(root).values()
+    return {MODEL_ZOO: tables(rows, '../', root),
+            README: tables([row for row in rows if is_headline(row)], '', root)}
+
+
+def replace_block(text: str, block: str, path: Path) -> str:
+    start, end = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
+    if start not in text or end not in text:
+        raise SystemExit(f'config_table.py: {path} has no {start} ... {end} markers.')
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f'{head}{start}\n{block}\n{end}{tail}'
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     group = parser.add_mutually_exclusive_group()
-    group.add_argument('--write', metavar='README', help='write the table into this file')
-    group.add_argument('--check', metavar='README', help='exit 1 if its table is out of date')
+    group.add_argument('--write', action='store_true',
+                       help='write the tables into docs/model_zoo.md and README.md')
+    group.add_argument('--check', action='store_true',
+                       help='exit 1 if docs/model_zoo.md or README.md is out of date')
     args = parser.parse_args(argv)
-    new_table = table()
-    if args.write or args.check:
-        path = Path(args.write or args.check)
-        readme = path.read_text()
-        updated = replace_table(readme, new_table)
-        if args.check:
-            if updated != readme:
-                print(f'{path}: the config table is out of date; run '
-                      f'"python tools/analysis_tools/config_table.py --write {path}".')
-                return 1
-            return 0
-        path.write_text(updated)
-    else:
-        print(new_table)
+    blocks = generated()
+    if not (args.write or args.check):
+        print(blocks[MODEL_ZOO])
+        return 0
+    stale = []
+    for path, block in blocks.items():
+        text = path.read_text()
+        updated = replace_block(text, block, path)
+        if updated != text:
+            stale.append(path)
+            if args.write:
+                path.write_text(updated)
+    if args.check and stale:
+        print(f'out of date: {", ".join(str(p.relative_to(REPO)) for p in stale)}; run '
+              '"python tools/analysis_tools/config_table.py --write".')
+        return 1
     return 0
 
 
