@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -210,6 +211,12 @@ def save_pictures(baseline, with_sr, out_dir: Path, palette, limit: int = 4):
     return predictions, weight_plot
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the current folder when it lies below it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith('..') else relative
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     import mmsr  # noqa: F401  (registers the SR models; also done by custom_imports)
@@ -260,8 +267,8 @@ def main(argv=None) -> dict:
         f'mIoU gap (SR - baseline): {gap:+.2f}. One short run per model cannot tell whether '
         'that exceeds the seed-to-seed spread; rerun with other --seed values to see it, and '
         'compare real results with tools/analysis_tools/multi_seed.py.',
-        f'predictions (image | ground truth | DeepLabV3 | + SR): {predictions}',
-        f'SR memory weights per validation image:              {weight_plot}']
+        f'predictions (image | ground truth | DeepLabV3 | + SR): {shown(predictions)}',
+        f'SR memory weights per validation image:              {shown(weight_plot)}']
     report = '\n'.join(lines)
     print('\n' + report)
     (work_dir / 'demo_results.txt').write_text(report + '\n')
