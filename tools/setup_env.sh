@@ -35,13 +35,14 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # The stack's own pins are the constraints; a machine-wide pip constraint file (a cap on the
 # torch versions a machine keeps on disk) does not apply to a stack that pins another torch.
-pip=(env PIP_CONSTRAINT=/dev/null "$VENV/bin/python" -m pip install -q -c "$STACK")
+export PIP_CONSTRAINT=/dev/null
+pip=("$VENV/bin/python" -m pip install -q -c "$STACK")
 echo "setup_env: [1/4] torch, torchvision and build tools ($STACK)"
 "${pip[@]}" torch torchvision setuptools packaging wheel
 if pins mmcv; then
   echo "setup_env: [2/4] full mmcv (cached wheel, or built from source)"
   "${pip[@]}" ninja
-  env PIP_CONSTRAINT=/dev/null "$VENV/bin/python" tools/install_mmcv.py
+  "$VENV/bin/python" tools/install_mmcv.py
 else
   echo "setup_env: [2/4] no full mmcv in this stack"
 fi

@@ -13,6 +13,7 @@ CBAM). docs/model_zoo.md gets one table per paper table; the README the headline
 (Cityscapes, and ImageNet's dropout2d rows). Each sits between marker lines.
 """
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
@@ -43,6 +44,12 @@ def config_paths(root: Path = CONFIGS) -> List[Path]:
     return sorted(p for p in root.rglob('*.py') if '_base_' not in p.parts)
 
 
+@functools.lru_cache(maxsize=None)
+def config_params(path: Path) -> int:
+    """Parameters of a config's model (a Table II reference is built once, not per row)."""
+    return count_params(build_model(Config.fromfile(str(path))))
+
+
 def overhead(row: PaperRow, root: Path = CONFIGS) -> Dict[str, Optional[float]]:
     """``params``, and ``added`` / ``percent`` over the model the row's paper overhead is
     measured against (``None`` for a baseline that has no such reference)."""
@@ -50,7 +57,7 @@ def overhead(row: PaperRow, root: Path = CONFIGS) -> Dict[str, Optional[float]]:
     model = build_model(cfg)
     params = count_params(model)
     if row.oh_vs:
-        reference = count_params(build_model(Config.fromfile(str(root / row.oh_vs))))
+        reference = config_params(root / row.oh_vs)
     elif sr_blocks(model):
         reference = count_params(build_model(cfg, remove_sr(cfg.model)))
     else:

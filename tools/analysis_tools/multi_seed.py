@@ -62,7 +62,7 @@ def seed_dir(work_dir: Path, config: Path, seed: int) -> Path:
     return work_dir / config.stem / f'seed_{seed}'
 
 
-def test_results(run_dir: Path) -> Optional[dict]:
+def tested_metrics(run_dir: Path) -> Optional[dict]:
     """The metrics of the newest test in ``run_dir/test`` (mmengine's ``<timestamp>.json``)."""
     files = sorted((run_dir / 'test').glob('*/*.json'))
     for path in reversed(files):
@@ -121,10 +121,10 @@ def collect(config: Path, args: argparse.Namespace) -> Dict[str, object]:
     values, metric = {}, args.metric
     for seed in args.seeds:
         run_dir = seed_dir(work_dir, config, seed)
-        results = test_results(run_dir)
+        results = tested_metrics(run_dir)
         if results is None and args.run:
             run_seed(config, seed, run_dir, args)
-            results = test_results(run_dir)
+            results = tested_metrics(run_dir)
         if results is None:
             raise ConfigError(f'no test result for seed {seed} of {config.name} in {run_dir}: '
                               'add --run to train and test it, or run tools/test.py with '
