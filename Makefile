@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 TORCH21_VENV := .venv-torch2.1
 NEWEST_VENV := .venv-torch-newest
 TORCH21_TESTS := tests/models tests/engine tests/datasets tests/reliability tests/analysis \
-	tests/apis tests/test_package.py tests/test_torch_features.py tests/test_install.py \
+	tests/cli tests/test_package.py tests/test_torch_features.py tests/test_install.py \
 	tests/tools/test_install_mmcv.py
 NEWEST_TESTS := tests/models/layers tests/models/backbones/test_sr_backbone.py \
 	tests/models/backbones/test_mmpretrain_backbones.py tests/engine/test_safe_checkpoint.py \

@@ -2,10 +2,11 @@
 
 ``import mmsr`` (or ``custom_imports=dict(imports=['mmsr'])`` in a config):
 
-* registers ``SRBlock``, ``DropBlock`` and ``CBAM`` in mmengine's root ``MODELS`` (so every
-  downstream registry, and mmcv's ``plugins=``, finds them) - needs only torch + mmengine;
-* registers the SR backbones in mmseg's and in mmpretrain's ``MODELS`` when those packages are
-  installed (each part is skipped, never an error, when its package is absent);
+* registers ``SRBlock``, ``DropBlock``, ``CBAM`` and ``Dropout2d`` in mmengine's root
+  ``MODELS`` (so every downstream registry finds them) - needs only torch + mmengine;
+* registers the SR backbones and the paper's baselines in mmseg's and in mmpretrain's
+  ``MODELS`` when those packages are installed (each part is skipped, never an error, when its
+  package is absent);
 * registers the ``TrainValSplit`` dataset wrapper in mmengine's root ``DATASETS``;
 * makes mmengine checkpoints load under torch >= 2.6 with ``weights_only=True`` kept on
   (see :mod:`mmsr.engine.safe_checkpoint`).

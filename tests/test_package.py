@@ -26,14 +26,36 @@ def test_sr_block_in_root_registry():
     assert mmengine.registry.MODELS.get('CBAM') is not None
 
 
-def test_registered_in_installed_codebases():
-    found = mmsr.available_codebases()
-    if found['mmseg']:
-        from mmseg.registry import MODELS
-        assert MODELS.get('ResNetV1cSR') is not None and MODELS.get('SRBlock') is mmsr.SRBlock
-    if found['mmpretrain']:
-        from mmpretrain.registry import MODELS
-        assert MODELS.get('ResNetV1cSR') is not None and MODELS.get('SRBlock') is mmsr.SRBlock
+def test_registered_in_every_installed_codebase():
+    """A codebase that is installed must be registered into (a broken install fails here);
+    its registry then holds our backbones, built from our modules."""
+    import importlib
+    import importlib.util
+    installed = {name: importlib.util.find_spec(name) is not None
+                 for name in ('mmseg', 'mmpretrain')}
+    assert mmsr.available_codebases() == installed
+    expected = {'mmseg': ('ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR'),
+                'mmpretrain': ('ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR', 'ResNet_CIFAR_SR',
+                               'VGGSR', 'ResNetStageDropout', 'ResNet_CIFAR_StageDropout',
+                               'ResNet_CIFAR_Attention', 'DropoutLinearClsHead')}
+    for codebase in (name for name, present in installed.items() if present):
+        registry = importlib.import_module(f'{codebase}.registry').MODELS
+        for name in expected[codebase]:
+            assert registry.get(name).__module__.startswith('mmsr.models.'), name
+        assert registry.get('SRBlock') is mmsr.SRBlock
+
+
+def test_readme_layout_matches_the_tree():
+    """Every path the README's layout section names exists, and it names every sub-package."""
+    import re
+    readme = (REPO / 'README.md').read_text()
+    block = readme.split('## Layout', 1)[1].split('```', 2)[1]
+    named = re.findall(r'^(\S+/)', block, re.MULTILINE)
+    assert named and all((REPO / path).is_dir() for path in named), named
+    packages = {f'mmsr/{p.parent.relative_to(REPO / "mmsr")}/'
+                for p in (REPO / 'mmsr').glob('*/__init__.py')}
+    listed = {path for path in named if path.startswith('mmsr/')}
+    assert packages - {'mmsr/models/'} <= {'/'.join(p.split('/')[:2]) + '/' for p in listed}
 
 
 def test_imports_with_only_torch_and_mmengine():

@@ -2,6 +2,7 @@
 the suite (each test lane runs another one)."""
 import pytest
 import torch
+from allowed_skips import NO_ALLOW_LIST
 
 from mmsr import torch_features
 from mmsr.engine import safe_checkpoint
@@ -19,8 +20,7 @@ def test_safe_globals_detected_by_feature():
     assert torch_features.HAS_SAFE_GLOBALS == hasattr(torch.serialization, 'add_safe_globals')
 
 
-@pytest.mark.skipif(not torch_features.HAS_SAFE_GLOBALS,
-                    reason='torch < 2.4 has no weights_only allow-list')
+@pytest.mark.skipif(not torch_features.HAS_SAFE_GLOBALS, reason=NO_ALLOW_LIST)
 def test_import_mmsr_adds_exactly_its_allow_list():
     import mmsr  # noqa: F401
     allowed = set(map(repr, torch.serialization.get_safe_globals()))

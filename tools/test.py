@@ -6,12 +6,12 @@
 
 The config's ``default_scope`` picks mmseg's or mmpretrain's ``tools/test.py``, which then runs
 unchanged. ``--sr-off`` evaluates the model with every SR block's contribution switched off
-(the paper's ablation; the checkpoint is loaded as it is). See :mod:`mmsr.apis.upstream_tools`.
+(the paper's ablation; the checkpoint is loaded as it is). See :mod:`mmsr.cli.upstream_tools`.
 """
 import sys
 from typing import Optional, Sequence
 
-from mmsr.apis import run_tool
+from mmsr.cli.upstream_tools import run_tool
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

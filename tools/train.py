@@ -6,12 +6,12 @@
 The config's ``default_scope`` picks mmseg's or mmpretrain's ``tools/train.py``, which then runs
 unchanged (its ``-h`` lists every option). Before the runner is built, missing dataset folders
 are reported with the key to set; on a machine without CUDA, ``--launcher pytorch`` runs on
-gloo. See :mod:`mmsr.apis.upstream_tools`.
+gloo. See :mod:`mmsr.cli.upstream_tools`.
 """
 import sys
 from typing import Optional, Sequence
 
-from mmsr.apis import run_tool
+from mmsr.cli.upstream_tools import run_tool
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

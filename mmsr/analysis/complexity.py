@@ -3,7 +3,7 @@ from the modules, from mmengine's complexity analysis, and from the closed forms
 
 Closed forms for one block (``C`` channels, ``H x W`` memory, ``P`` blocks, ``h`` hidden)::
 
-    params = P*C*H*W + (C + 1) + (H*W*h + h) + (h*P + P)      (the SPEC's formula)
+    params = P*C*H*W + (C + 1) + (H*W*h + h) + (h*P + P)      (memory, squeeze, FC1, FC2)
     FLOPs  = C*H*W + H*W*h + h*P + P*C*H*W                   (multiply-adds, as mmengine counts:
              squeeze    fc1     fc2    recall                  the softmax and the addition
                                                                are not counted)
@@ -63,8 +63,9 @@ def complexity_report(cfg: Config, input_size: Tuple[int, int] = None) -> Dict[s
         report[f'delta_{key}'] = delta
         report[f'delta_{key}_percent'] = 100.0 * delta / report['baseline'][key]
     blocks: List[Dict[str, object]] = []
-    seen_sizes = {name: tuple(x.shape[-2:]) for name, x in
-                  sr_block_inputs(model.eval(), torch.zeros(1, 3, *input_size)).items()}
+    x = torch.zeros(1, 3, *input_size)
+    seen_sizes = {name: tuple(t.shape[-2:]) for name, t in
+                  sr_block_inputs(model.eval(), lambda: model(x, mode='tensor')).items()}
     block_flops = analyzers['sr'].by_module()
     for name, block in sr_blocks(model):
         blocks.append(dict(

@@ -3,31 +3,25 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
-from ..apis.config_tree import iter_dicts
-from ..apis.upstream_tools import detect_codebase
 from ..errors import ConfigError
 from ..models.layers import SRBlock
+from ..utils.config import detect_codebase, iter_dicts
 
 
 def remove_sr(model_cfg: dict) -> dict:
-    """A deep copy of ``model_cfg`` without SR: ``sr_cfg=None`` on SR backbones (which are then
-    exactly their upstream class) and ``SRBlock`` plugins dropped."""
+    """A deep copy of ``model_cfg`` with ``sr_cfg=None`` on every SR backbone, which is then
+    exactly its upstream class."""
     model_cfg = copy.deepcopy(model_cfg)
     for _, node in iter_dicts(model_cfg):
         if 'sr_cfg' in node:
             node['sr_cfg'] = None
-        plugins = node.get('plugins')
-        if isinstance(plugins, list):
-            node['plugins'] = [p for p in plugins
-                               if not (isinstance(p, dict)
-                                       and p.get('cfg', {}).get('type') == 'SRBlock')] or None
     return model_cfg
 
 
@@ -49,7 +43,11 @@ def build_sr_and_baseline(cfg: Config) -> Tuple[nn.Module, nn.Module]:
     if not sr_blocks(model):
         raise ConfigError(f'{cfg.filename} has no SR block; these tools compare an SR model '
                           'with its baseline (the same config without SR).')
-    return model, build_model(cfg, remove_sr(cfg.model))
+    baseline = build_model(cfg, remove_sr(cfg.model))
+    if sr_blocks(baseline):
+        raise ConfigError(f'{cfg.filename}: an SR block placed outside sr_cfg stays in the '
+                          'baseline; place SR blocks with sr_cfg on an SR backbone.')
+    return model, baseline
 
 
 def sr_blocks(model: nn.Module) -> List[Tuple[str, SRBlock]]:
@@ -58,9 +56,9 @@ def sr_blocks(model: nn.Module) -> List[Tuple[str, SRBlock]]:
             if isinstance(module, SRBlock)]
 
 
-def sr_block_inputs(model: nn.Module, x: Tensor) -> Dict[str, Tensor]:
-    """The feature map each SR block receives when ``model`` runs on ``x``
-    (``mode='tensor'``, no gradients), by block name."""
+def sr_block_inputs(model: nn.Module, run: Callable[[], object]) -> Dict[str, Tensor]:
+    """The feature map each SR block of ``model`` receives during ``run()`` (no gradients),
+    by block name."""
     seen: Dict[str, Tensor] = {}
 
     def record(name: str, module: nn.Module, args: tuple) -> None:
@@ -70,7 +68,7 @@ def sr_block_inputs(model: nn.Module, x: Tensor) -> Dict[str, Tensor]:
                for name, block in sr_blocks(model)]
     try:
         with torch.no_grad():
-            model(x, mode='tensor')
+            run()
     finally:
         for handle in handles:
             handle.remove()

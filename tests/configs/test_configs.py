@@ -58,13 +58,19 @@ def plain(node):
 
 
 def without_sr(cfg: Config) -> dict:
-    """The config as a dict, without SR: sr_cfg and custom_imports dropped, ``...SR`` backbone
-    types mapped to their upstream class."""
+    """The config as a dict, without SR: sr_cfg and custom_imports dropped, an ``...SR``
+    backbone type mapped to the class without SR: its upstream class, or the baseline class
+    with block attention or stage dropout where the config uses those."""
     data = plain(cfg.to_dict())
     data.pop('custom_imports', None)
     backbone = data['model']['backbone']
     backbone.pop('sr_cfg', None)
-    backbone['type'] = re.sub(r'_?SR$', '', backbone['type'])
+    upstream = re.sub(r'_?SR$', '', backbone['type'])
+    if backbone.get('attention_cfg'):
+        upstream += '_Attention'
+    elif backbone.get('stage_dropout_cfg'):
+        upstream += '_StageDropout' if upstream.endswith('CIFAR') else 'StageDropout'
+    backbone['type'] = upstream
     return data
 
 
@@ -125,8 +131,8 @@ def test_sr_config_differs_from_its_baseline_only_in_sr(path):
     cfg = Config.fromfile(str(path))
     baseline_path = baseline_of(path)
     baseline = Config.fromfile(str(baseline_path))
-    expected = (without_sr(baseline) if 'SR' in baseline.model.backbone.type
-                else plain(baseline.to_dict()))
+    assert not baseline.model.backbone.type.endswith('SR'), 'a baseline named as SR'
+    expected = plain(baseline.to_dict())
     expected.pop('custom_imports', None)
     assert without_sr(cfg) == expected, f'{path.name} vs {baseline_path.name}'
     assert cfg.model.backbone.sr_cfg is not None

@@ -1,8 +1,11 @@
 """Checkpoints that mmengine saves load under torch >= 2.6 with weights_only kept on;
 crafted ones are refused with a clear error. On a torch without the allow-list (< 2.4)
 checkpoints load as that torch's own tools load them (README), which these tests check too."""
+import importlib.util
 import os
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -12,15 +15,15 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
+from allowed_skips import NO_ALLOW_LIST
 from torch import nn
 from torch.utils.data import Dataset
 
+from mmsr.engine import safe_checkpoint
 from mmsr.engine.safe_checkpoint import CheckpointLoadError, history_buffer_getattr
 from mmsr.torch_features import HAS_SAFE_GLOBALS
 
-needs_allow_list = pytest.mark.skipif(
-    not HAS_SAFE_GLOBALS, reason='torch < 2.4 has no weights_only allow-list: checkpoints load '
-    'as its stock tools load them, so mmsr cannot refuse crafted ones there (README)')
+needs_allow_list = pytest.mark.skipif(not HAS_SAFE_GLOBALS, reason=NO_ALLOW_LIST)
 
 
 class PairDataset(Dataset):
@@ -158,3 +161,45 @@ def test_missing_and_truncated_checkpoints_are_clear_errors(runner_checkpoint, t
     garbage.write_bytes(b'\x00not a checkpoint' * 10)
     with pytest.raises(CheckpointLoadError, match='truncated or corrupt'):
         CheckpointLoader.load_checkpoint(str(garbage))
+
+
+def qualified_names(entries):
+    names = []
+    for entry in entries:
+        obj, name = entry if isinstance(entry, tuple) else (entry, None)
+        names.append(name or f'{obj.__module__}.{obj.__qualname__}')
+    return names
+
+
+def test_the_allow_list_is_exactly_these_globals():
+    """Pinned: any global added to the allow-list (say builtins.eval) fails here."""
+    dtype_classes = [getattr(np.dtypes, n) for n in dir(getattr(np, 'dtypes', object()))
+                     if n.endswith('DType')]
+    dtypes = set(qualified_names(c for c in dtype_classes if isinstance(c, type)))
+    reconstruct = {f'{module}.{attr}' for module in ('numpy._core.multiarray',
+                                                     'numpy.core.multiarray')
+                   if importlib.util.find_spec(module.rsplit('.', 1)[0]) is not None
+                   for attr in ('_reconstruct', 'scalar')}
+    names = qualified_names(safe_checkpoint.safe_globals())
+    assert set(names) == {'mmengine.logging.history_buffer.HistoryBuffer', 'builtins.getattr',
+                          'numpy.ndarray', 'numpy.dtype'} | reconstruct | dtypes
+
+
+@needs_allow_list
+def test_without_import_mmsr_the_same_checkpoint_is_refused(runner_checkpoint):
+    """Negative control: what makes mmengine's checkpoint load is mmsr's allow-list."""
+    code = ('import torch, sys\n'
+            'try:\n'
+            f'    torch.load({str(runner_checkpoint)!r}, weights_only=True)\n'
+            'except Exception as error:\n'
+            '    print(type(error).__name__, error); sys.exit(3)\n'
+            'import mmsr\n'
+            f'torch.load({str(runner_checkpoint)!r}, weights_only=True)\n')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert 'HistoryBuffer' in result.stdout
+    code = 'import mmsr, torch\n' + f'torch.load({str(runner_checkpoint)!r}, weights_only=True)\n'
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mmsr.apis import upstream_tool
+from mmsr.cli.upstream_tools import upstream_tool
 from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'data' / 'configs'

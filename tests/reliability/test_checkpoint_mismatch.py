@@ -5,10 +5,9 @@ from mmengine.runner import load_checkpoint
 
 from mmsr.engine.safe_checkpoint import CheckpointLoadError
 
-pytest.importorskip('mmseg')
-from mmseg.models.backbones import ResNetV1c  # noqa: E402
+from mmseg.models.backbones import ResNetV1c
 
-from mmsr.models.backbones.mmseg_backbones import ResNetV1cSR  # noqa: E402
+from mmsr.models.backbones.mmseg_backbones import ResNetV1cSR
 
 D8 = dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
 SR_CFG = dict(after_stage=2, num_memory_blocks=2, hidden_channels=4, input_size=(32, 32))

@@ -4,12 +4,10 @@ the whole batch. For that equivalence BN runs with frozen statistics (``norm_eva
 per-process BN statistics the two set-ups differ by definition."""
 import socket
 
-import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-pytest.importorskip('mmseg')
 STEPS, GLOBAL_BATCH = 3, 4
 
 

@@ -1,6 +1,5 @@
 """Resume is exact: N iterations, stop, resume to 2N == 2N straight (weights and losses),
 with dropout2d in the model (its masks continue through RNGStateHook)."""
-import pytest
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
@@ -8,8 +7,7 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
-pytest.importorskip('mmpretrain')
-from mmsr.models.backbones.mmpretrain_backbones import ResNet_CIFAR_SR  # noqa: E402
+from mmsr.models.backbones.mmpretrain_backbones import ResNet_CIFAR_SR
 
 
 class FixedImages(Dataset):

@@ -8,14 +8,16 @@ stock mmseg / mmpretrain ``tools/test.py``. A user's own config that inherits a 
 ``tests/engine/test_stock_tools_checkpoints.py``.
 """
 import os
+import pickle
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
-from mmsr.apis import upstream_tool
+from mmsr.cli.upstream_tools import upstream_tool
 from mmsr.datasets import make_cifar_layout, make_cityscapes_layout, make_imagenet_layout
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,14 +132,34 @@ def test_resnet50_sr_imagenet_train_resume_test_and_sr_off(tmp_path):
                      'train_cfg.max_epochs=2'), tmp_path)
     assert 'resumed' in log.lower() and 'Epoch(train) [2]' in log
     top1 = {}
-    for name, tool, extra in (('ours', TOOLS / 'test.py', []),
-                              ('stock', upstream_tool('mmpretrain', 'test'), []),
-                              ('sr_off', TOOLS / 'test.py', ['--sr-off'])):
+    for name, tool in (('ours', TOOLS / 'test.py'), ('stock', upstream_tool('mmpretrain', 'test'))):
         log = run(python(tool, config, work / 'epoch_2.pth', '--work-dir', tmp_path / name,
-                         *extra, *options), tmp_path)
+                         *options), tmp_path)
         top1[name] = float(re.findall(r'accuracy/top1: ([\d.]+)', log)[-1])
     assert top1['ours'] == top1['stock']
-    assert 0.0 <= top1['sr_off'] <= 100.0
+
+    # --sr-off is exactly the checkpoint with its memory zeroed, and not the checkpoint as it
+    # is. (The classifier is scaled down so that the scores are not saturated one-hot vectors,
+    # which would hide any difference.)
+    checkpoint = torch.load(work / 'epoch_2.pth', map_location='cpu', weights_only=False)
+    checkpoint['state_dict']['head.fc.weight'] *= 1e-3
+    memory = checkpoint['state_dict']['backbone.sr_block.memory']
+    torch.manual_seed(0)
+    for name, value in (('strong', torch.randn_like(memory) * 10),
+                        ('zero', torch.zeros_like(memory))):
+        checkpoint['state_dict']['backbone.sr_block.memory'] = value
+        torch.save(checkpoint, tmp_path / f'{name}.pth')
+    scores = {}
+    for name, ckpt, extra in (('on', 'strong', []), ('off', 'strong', ['--sr-off']),
+                              ('zeroed', 'zero', [])):
+        run(python(TOOLS / 'test.py', config, tmp_path / f'{ckpt}.pth', '--work-dir',
+                   tmp_path / name, '--out', tmp_path / f'{name}.pkl', *extra, *options),
+            tmp_path)
+        with open(tmp_path / f'{name}.pkl', 'rb') as f:
+            scores[name] = torch.stack([torch.as_tensor(r['pred_score']) for r in pickle.load(f)])
+    assert scores['off'].shape == (6, 3)
+    assert torch.equal(scores['off'], scores['zeroed'])
+    assert not torch.equal(scores['on'], scores['zeroed'])
 
 
 @pytest.mark.parametrize('config, num_classes', [
@@ -172,7 +194,8 @@ def test_dist_train_and_test_two_cpu_processes(cityscapes, tmp_path):
     work = tmp_path / 'work'
     log = run(['bash', TOOLS / 'dist_train.sh', config, '2', '--work-dir', work,
                '--cfg-options', *cityscapes_options(cityscapes)], tmp_path,
-              env_extra={'PYTHON': sys.executable, 'PORT': '29617', 'OMP_NUM_THREADS': '1'})
+              env_extra={'PYTHON': sys.executable, 'PORT': '29617', 'OMP_NUM_THREADS': '1',
+                         'CUDA_VISIBLE_DEVICES': ''})
     assert 'Distributed training: True' in log and 'Distributed training is not used' not in log
     assert 'GPU number: 2' in log  # mmengine's name for the world size
     assert (work / 'iter_2.pth').is_file()
@@ -180,7 +203,8 @@ def test_dist_train_and_test_two_cpu_processes(cityscapes, tmp_path):
     options = ['--cfg-options', *cityscapes_options(cityscapes)]
     log = run(['bash', TOOLS / 'dist_test.sh', config, work / 'iter_2.pth', '2',
                '--work-dir', tmp_path / 'dist_test', *options], tmp_path,
-              env_extra={'PYTHON': sys.executable, 'PORT': '29619', 'OMP_NUM_THREADS': '1'})
+              env_extra={'PYTHON': sys.executable, 'PORT': '29619', 'OMP_NUM_THREADS': '1',
+                         'CUDA_VISIBLE_DEVICES': ''})
     assert 'GPU number: 2' in log
     single = run(python(TOOLS / 'test.py', config, work / 'iter_2.pth', '--work-dir',
                         tmp_path / 'test', *options), tmp_path)
@@ -192,7 +216,8 @@ def test_dist_train_refuses_syncbn_on_the_cpu(cityscapes, tmp_path):
     options = [arg for arg in cityscapes_options(cityscapes) if 'norm_cfg' not in arg]
     log = run(['bash', TOOLS / 'dist_train.sh', REPO / 'configs' / 'fcn_r50_sr_cityscapes.py',
                '2', '--work-dir', tmp_path / 'work', '--cfg-options', *options], tmp_path,
-              expect_rc=1, env_extra={'PYTHON': sys.executable, 'PORT': '29618'})
+              expect_rc=1, env_extra={'PYTHON': sys.executable, 'PORT': '29618',
+                                        'CUDA_VISIBLE_DEVICES': ''})
     assert 'SyncBN needs CUDA' in log
     assert 'model.backbone.norm_cfg.type=BN' in log and 'model.decode_head.norm_cfg.type=BN' in log
 

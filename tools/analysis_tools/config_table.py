@@ -12,7 +12,6 @@ config without SR, or for Table II the plain ResNet (the paper's OH column there
 CBAM). docs/model_zoo.md gets one table per paper table; the README the headline rows
 (Cityscapes, and ImageNet's dropout2d rows). Each sits between marker lines.
 """
-import argparse
 import functools
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ import mmsr  # noqa: F401 (registers the SR models)
 from mmsr.analysis.complexity import count_params
 from mmsr.analysis.paper_rows import PaperRow, read_paper_rows
 from mmsr.analysis.sr_models import build_model, remove_sr, sr_blocks
+from mmsr.cli import tool_parser
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs'
@@ -130,7 +130,7 @@ def replace_block(text: str, block: str, path: Path) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = tool_parser(__doc__, config=None, json_report=False)
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--write', action='store_true',
                        help='write the tables into docs/model_zoo.md and README.md')

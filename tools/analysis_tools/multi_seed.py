@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from mmsr.analysis.paper_rows import baseline_file
-from mmsr.errors import ConfigError, MMSRError
+from mmsr.cli import run_cli, tool_parser, write_json
+from mmsr.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'
@@ -37,7 +38,7 @@ DEFAULT_METRICS = ('accuracy/top1', 'mIoU')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = tool_parser(__doc__, config=None)
     parser.add_argument('config', help='the SR config (or any config)')
     parser.add_argument('--work-dir', required=True,
                         help='runs go to WORK_DIR/<config name>/seed_K')
@@ -54,7 +55,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='GPUs per run; more than 1 runs tools/dist_train.sh / dist_test.sh')
     parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help='passed to every training and test run')
-    parser.add_argument('--json', help='also write the results to this JSON file')
     return parser.parse_args(argv)
 
 
@@ -177,22 +177,22 @@ def configs_to_report(args: argparse.Namespace) -> List[Path]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
+
+    def run() -> int:
         configs = configs_to_report(args)
         results = [collect(config, args) for config in configs]
         if len({r['metric'] for r in results}) > 1:
             raise ConfigError('the configs report different metrics; choose one with --metric.')
-    except MMSRError as error:
-        print(f'multi_seed.py: error: {error}', file=sys.stderr)
-        return 2
+        print(format_results(results, args.seeds))
+        write_json(args.json, results)
+        return 0
+
+    try:
+        return run_cli('multi_seed.py', run)
     except subprocess.CalledProcessError as error:
         print(f'multi_seed.py: error: {" ".join(error.cmd[:3])} ... exited with status '
               f'{error.returncode} (its output is above).', file=sys.stderr)
         return 1
-    print(format_results(results, args.seeds))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
-    return 0
 
 
 if __name__ == '__main__':

@@ -9,37 +9,26 @@ from the closed-form formulas (see :mod:`mmsr.analysis.complexity`).
 
 Exit status 1 if the three ways of counting disagree.
 """
-import argparse
-import json
 import sys
 
-from mmengine.config import DictAction
-
 import mmsr  # noqa: F401 (registers the SR models)
-from mmsr.apis import load_config
 from mmsr.analysis import complexity_report, format_report
-from mmsr.errors import MMSRError
+from mmsr.cli import parsed_config, run_cli, tool_parser, write_json
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('config')
+    parser = tool_parser(__doc__)
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help='input size (default: the training input size of the config)')
-    parser.add_argument('--json', help='also write the report to this JSON file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        report = complexity_report(cfg, args.shape)
-    except MMSRError as error:
-        print(f'sr_complexity.py: error: {error}', file=sys.stderr)
-        return 2
-    print(format_report(report))
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(report, f, indent=2)
-    return 0 if report['consistent'] else 1
+
+    def run() -> int:
+        report = complexity_report(parsed_config(args), args.shape)
+        print(format_report(report))
+        write_json(args.json, report)
+        return 0 if report['consistent'] else 1
+
+    return run_cli('sr_complexity.py', run)
 
 
 if __name__ == '__main__':

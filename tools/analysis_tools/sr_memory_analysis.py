@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import torch
-from mmengine.config import DictAction
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, load_checkpoint
 from mmengine.utils import ProgressBar
@@ -26,13 +25,13 @@ import mmsr  # noqa: F401 (registers the SR models)
 from mmsr.analysis.memory_recall import (MemoryRecallCollector, choose_classes, image_classes,
                                          plot)
 from mmsr.analysis.sr_models import build_model
-from mmsr.apis.upstream_tools import check_data_paths, detect_codebase, load_config
-from mmsr.errors import MMSRError
+from mmsr.cli import parsed_config, run_cli, tool_parser
+from mmsr.cli.upstream_tools import check_data_paths
+from mmsr.utils.config import detect_codebase
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('config')
+    parser = tool_parser(__doc__, json_report=False)
     parser.add_argument('checkpoint')
     parser.add_argument('--out-dir', default='sr_memory_analysis')
     parser.add_argument('--split', choices=['val', 'test'], default='val')
@@ -40,12 +39,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "indices; default: the paper's five where the dataset has them)")
     parser.add_argument('--max-images', type=int, help='stop after this many images')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
 
 def analyse(args) -> dict:
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = parsed_config(args)
     codebase = detect_codebase(cfg)
     loader_key = f'{args.split}_dataloader'
     check_data_paths(cfg, [loader_key])
@@ -81,19 +79,19 @@ def analyse(args) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
+
+    def run() -> int:
         report = analyse(args)
-    except MMSRError as error:
-        print(f'\nsr_memory_analysis.py: error: {error}', file=sys.stderr)
-        return 2
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = plot(report['sr_blocks'], out_dir)
-    with open(out_dir / 'sr_memory_analysis.json', 'w') as f:
-        json.dump(report, f, indent=1)
-    print(f'\n{report["images"]} images, classes {report["classes"]}; wrote '
-          f'{out_dir / "sr_memory_analysis.json"} and {", ".join(p.name for p in written)}')
-    return 0
+        out_dir = Path(args.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = plot(report['sr_blocks'], out_dir)
+        with open(out_dir / 'sr_memory_analysis.json', 'w') as f:
+            json.dump(report, f, indent=1)
+        print(f'\n{report["images"]} images, classes {report["classes"]}; wrote '
+              f'{out_dir / "sr_memory_analysis.json"} and {", ".join(p.name for p in written)}')
+        return 0
+
+    return run_cli('sr_memory_analysis.py', run)
 
 
 if __name__ == '__main__':

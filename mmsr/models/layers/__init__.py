@@ -1,5 +1,5 @@
 from .cbam import CBAM
-from .drop_block import DropBlock, build_stage_dropout
+from .drop_block import DropBlock
 from .sr_block import SRBlock, SRRemember, SRSqueeze
 
-__all__ = ['SRBlock', 'SRRemember', 'SRSqueeze', 'DropBlock', 'CBAM', 'build_stage_dropout']
+__all__ = ['SRBlock', 'SRRemember', 'SRSqueeze', 'DropBlock', 'CBAM']

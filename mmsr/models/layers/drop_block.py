@@ -45,12 +45,5 @@ class DropBlock(nn.Module):
         return x * mask * scale
 
 
-def build_stage_dropout(cfg: dict) -> nn.Module:
-    """``dict(type='Dropout2d', p=0.1)`` or ``dict(type='DropBlock', p=0.1, block_size=7)``."""
-    cfg = dict(cfg)
-    kind = cfg.pop('type', None)
-    if kind == 'Dropout2d':
-        return nn.Dropout2d(**cfg)
-    if kind == 'DropBlock':
-        return DropBlock(**cfg)
-    raise ConfigError(f"stage dropout type must be 'Dropout2d' or 'DropBlock', got {kind!r}.")
+if 'Dropout2d' not in MODELS.module_dict:  # the paper's D2D, for stage_dropout_cfg
+    MODELS.register_module(module=nn.Dropout2d)

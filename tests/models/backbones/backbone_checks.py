@@ -59,7 +59,7 @@ def assert_sr_after_stage(upstream_cls, sr_cls, x, stage, sr_cfg, **kwargs):
         seen.append(tuple(output.shape[-2:]))
         return ours.sr_block(output)
 
-    stage_module = type(ours).sr_stage_modules(upstream)[stage - 1]
+    stage_module = type(ours).stage_modules(upstream)[stage - 1]
     handle = stage_module.register_forward_hook(apply_block)
     assert_same_outputs(upstream, ours, x)
     handle.remove()

@@ -1,18 +1,16 @@
-"""SR backbones in MMPretrain's registry, and the SPEC's parameter-overhead checks."""
+"""SR backbones and the paper's baselines in MMPretrain's registry, and the parameter
+overheads the paper's formula gives."""
 import pytest
 import torch
+from backbone_checks import assert_exactly_upstream, assert_sr_after_stage
+from mmengine.registry import DefaultScope
+from mmpretrain.models.backbones import VGG, ResNet, ResNet_CIFAR, ResNetV1c, ResNetV1d, SEResNet
+from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
-pytest.importorskip('mmpretrain')
-from backbone_checks import assert_exactly_upstream, assert_sr_after_stage  # noqa: E402
-from mmpretrain.models.backbones import (VGG, ResNet, ResNet_CIFAR, ResNetV1c,  # noqa: E402
-                                         ResNetV1d, SEResNet)
-from mmengine.registry import DefaultScope  # noqa: E402
-from mmpretrain.registry import MODELS as PRETRAIN_MODELS  # noqa: E402
-
-from mmsr.models.backbones.mmpretrain_backbones import (ResNet_CIFAR_SR, ResNetSR,  # noqa
-                                                        ResNetV1cSR, ResNetV1dSR, SEResNetSR,
-                                                        VGGSR)
-
+from mmsr.models.backbones.mmpretrain_backbones import (ResNet_CIFAR_Attention, ResNet_CIFAR_SR,
+                                                        ResNet_CIFAR_StageDropout, ResNetSR,
+                                                        ResNetStageDropout, ResNetV1cSR,
+                                                        ResNetV1dSR, VGGSR)
 
 
 def build(cfg):
@@ -24,13 +22,13 @@ def build(cfg):
 PAIRS = [(ResNet, ResNetSR, dict(depth=18)), (ResNetV1c, ResNetV1cSR, dict(depth=50)),
          (ResNetV1d, ResNetV1dSR, dict(depth=34, out_indices=(2, 3))),
          (ResNet_CIFAR, ResNet_CIFAR_SR, dict(depth=18)),
-         (SEResNet, SEResNetSR, dict(depth=50, frozen_stages=2)),
          (VGG, VGGSR, dict(depth=11, norm_cfg=dict(type='BN'), out_indices=(2, 4)))]
 
 
 def test_registered_in_mmpretrain():
-    for name in ('ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR', 'ResNet_CIFAR_SR', 'SEResNetSR',
-                 'VGGSR', 'DropoutLinearClsHead'):
+    for name in ('ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR', 'ResNet_CIFAR_SR', 'VGGSR',
+                 'ResNetStageDropout', 'ResNet_CIFAR_StageDropout', 'ResNet_CIFAR_Attention',
+                 'DropoutLinearClsHead'):
         assert PRETRAIN_MODELS.get(name).__module__.startswith('mmsr.models.')
     assert PRETRAIN_MODELS.get('SRBlock') is not None  # root registry reaches mmpretrain's
 
@@ -95,13 +93,13 @@ def test_spec_cifar100_overheads(depth, stage, P, expected):
     assert round(percent, 2) == expected
 
 
-@pytest.mark.parametrize('attention', ['SE', 'CBAM'])
+@pytest.mark.parametrize('attention', ['SELayer', 'CBAM'])
 @pytest.mark.parametrize('depth', [18, 50])
 def test_attention_option(attention, depth):
     backbone = ResNet_CIFAR_SR(depth=depth, attention_cfg=dict(type=attention, ratio=16),
                                sr_cfg=dict(after_stage=3, num_memory_blocks=2,
                                            hidden_channels=8, input_size=(32, 32)))
-    blocks = [b for layer in backbone.sr_stage_modules() for b in layer]
+    blocks = [b for layer in backbone.stage_modules() for b in layer]
     assert all(hasattr(b, 'attention') for b in blocks)
     assert any(k.startswith('layer1.0.attention.') for k in backbone.state_dict())
     backbone.init_weights()
@@ -116,15 +114,52 @@ def test_attention_option(attention, depth):
     blocks[0].attention.register_forward_hook(lambda *a: calls.append(1))
     backbone(x)
     assert calls == [1]
-    with pytest.raises(ValueError, match="'SE' or 'CBAM'"):
+    with pytest.raises(ValueError, match='attention_cfg: ECA is not in the mmpretrain::model registry'):
         ResNet_CIFAR_SR(depth=18, attention_cfg=dict(type='ECA'))
 
 
-def test_se_resnet_sr_matches_paper_row_structure():
-    model = SEResNetSR(depth=50, sr_cfg=dict(after_stage=4, num_memory_blocks=4,
-                                             hidden_channels=8, memory_size=(4, 4)))
-    assert model.sr_block.memory.shape == (4, 2048, 4, 4)
-    assert hasattr(model.layer1[0], 'se_layer')
+@pytest.mark.parametrize('depth', [50, 101])
+def test_se_placement_equals_mmpretrain_seresnet(depth):
+    """Our SE (attention_cfg) sits where mmpretrain's SEResNet puts it: with SEResNet's block
+    weights, every bottleneck of a stage computes exactly what SEResNet's computes."""
+    torch.manual_seed(0)
+    reference = SEResNet(depth=depth)
+    ours = ResNet_CIFAR_Attention(depth=depth, attention_cfg=dict(type='SELayer', ratio=16))
+    reference.eval(), ours.eval()
+    for name in ('layer1', 'layer2'):
+        theirs = {k.replace('se_layer.', 'attention.'): v
+                  for k, v in getattr(reference, name).state_dict().items()}
+        assert set(theirs) == set(getattr(ours, name).state_dict())
+        getattr(ours, name).load_state_dict(theirs)
+    x = torch.randn(2, 64, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(ours.layer2(ours.layer1(x)), reference.layer2(reference.layer1(x)))
+        # and the attention is not a no-op there
+        without = ResNet_CIFAR(depth=depth)
+        without.eval()
+        without.layer1.load_state_dict(ours.layer1.state_dict(), strict=False)
+        assert not torch.allclose(without.layer1(x), ours.layer1(x))
+
+
+@pytest.mark.parametrize('scope', ['mmengine', 'mmseg', 'mmpretrain'])
+def test_attention_builds_whatever_the_default_scope(scope):
+    """SELayer is in mmpretrain's registry only; an earlier Runner of another codebase leaves
+    its default scope behind."""
+    with DefaultScope.overwrite_default_scope(scope):
+        model = ResNet_CIFAR_Attention(depth=18, attention_cfg=dict(type='SELayer', ratio=16))
+    assert type(model.layer1[0].attention).__name__ == 'SELayer'
+
+
+def test_baselines_are_not_sr_backbones():
+    """The paper's baselines (D2D / DB, SE / CBAM) have no SR option."""
+    for cls, kwargs in ((ResNet_CIFAR_StageDropout, dict(stage_dropout_cfg=dict(
+            type='Dropout2d', p=0.1, after_stages=(3, 4)))), (ResNetStageDropout, dict(
+            stage_dropout_cfg=dict(type='DropBlock', p=0.1, block_size=3, after_stages=(3, )))),
+            (ResNet_CIFAR_Attention, dict(attention_cfg=dict(type='CBAM')))):
+        model = cls(depth=18, **kwargs)
+        assert not hasattr(model, 'sr_block')
+        with pytest.raises(TypeError, match='sr_cfg'):
+            cls(depth=18, sr_cfg=dict(after_stage=3, memory_size=4), **kwargs)
 
 
 def test_init_weights_keeps_sr_init():

@@ -4,13 +4,12 @@ import math
 import pytest
 import torch
 
-pytest.importorskip('mmseg')
-from backbone_checks import (assert_exactly_upstream, assert_same_outputs,  # noqa: E402
-                             assert_sr_after_stage, build_pair)
-from mmseg.models.backbones import ResNet, ResNetV1c, ResNetV1d  # noqa: E402
-from mmseg.registry import MODELS  # noqa: E402
+from backbone_checks import (assert_exactly_upstream, assert_same_outputs, assert_sr_after_stage,
+                             build_pair)
+from mmseg.models.backbones import ResNet, ResNetV1c, ResNetV1d
+from mmseg.registry import MODELS
 
-from mmsr.models.backbones.mmseg_backbones import ResNetSR, ResNetV1cSR, ResNetV1dSR  # noqa
+from mmsr.models.backbones.mmseg_backbones import ResNetSR, ResNetV1cSR, ResNetV1dSR
 
 PAIRS = [(ResNet, ResNetSR), (ResNetV1c, ResNetV1cSR), (ResNetV1d, ResNetV1dSR)]
 D8 = dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), contract_dilation=True)
@@ -55,7 +54,7 @@ def test_memory_size_derived_from_input_size(size, stage):
                         (ResNetV1dSR, dict(depth=50)), (ResNetSR, dict(depth=50, style='caffe'))):
         backbone = cls(**kwargs, sr_cfg=dict(after_stage=stage, input_size=size))
         stage_out = []
-        backbone.sr_stage_modules()[stage - 1].register_forward_hook(
+        backbone.stage_modules()[stage - 1].register_forward_hook(
             lambda m, i, o: stage_out.append(tuple(o.shape[-2:])))
         backbone.eval()
         with torch.no_grad():
@@ -129,29 +128,6 @@ def test_pretrained_init_cfg(tmp_path):
     assert torch.all(again.sr_block.memory == 0.5)
 
 
-def test_as_mmcv_plugin_in_a_stock_mmseg_resnet():
-    plugin = dict(cfg=dict(type='SRBlock', memory_size=(4, 6), num_memory_blocks=2,
-                           hidden_channels=4), stages=(False, False, True, False),
-                  position='after_conv3')
-    torch.manual_seed(0)
-    plain = ResNet(depth=50, strides=(1, 2, 2, 1))
-    plain.eval()
-    with_sr = ResNet(depth=50, strides=(1, 2, 2, 1), plugins=[plugin])
-    with_sr.init_weights()
-    blocks = [m for m in with_sr.modules() if type(m).__name__ == 'SRBlock']
-    assert len(blocks) == len(with_sr.layer3) and hasattr(with_sr.layer3[0], 'sr_block')
-    assert all(in_uniform_bound(b) and not b.memory.any() for b in blocks)
-    missing, unexpected = with_sr.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and all('sr_block' in k for k in missing)
-    x = torch.randn(1, 3, 64, 96)  # layer3 output: 64/16 x 96/16 = 4 x 6
-    with_sr.eval()
-    assert_same_outputs(plain, with_sr, x)
-    with torch.no_grad():
-        for block in blocks:
-            block.memory.normal_()
-        assert not torch.equal(with_sr(x)[-1], plain(x)[-1])
-
-
 def test_stage_dropout_training_only():
     backbone = ResNetV1cSR(**D8, stage_dropout_cfg=dict(type='Dropout2d', p=0.5,
                                                         after_stages=(2, )))
@@ -179,6 +155,31 @@ def test_dropblock_then_sr_on_the_same_stage():
     outs = backbone(torch.randn(2, 3, 32, 32))
     outs[-1].mean().backward()
     assert backbone.sr_block.memory.grad is not None
+
+
+def test_dropout_comes_before_sr_on_the_same_stage():
+    """The SR block sees the dropped map and adds its memory to it: in training, whole
+    channels of the SR block's input are zero, and the block's output there is exactly the
+    recalled memory; the next stage receives that output."""
+    torch.manual_seed(0)
+    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                             hidden_channels=4, input_size=(32, 32)),
+                           stage_dropout_cfg=dict(type='Dropout2d', p=0.5, after_stages=(2, )))
+    with torch.no_grad():
+        backbone.sr_block.memory.normal_()
+    seen = {}
+    backbone.sr_block.register_forward_hook(
+        lambda m, args, out: seen.update(x=args[0], out=out))
+    backbone.layer3.register_forward_pre_hook(lambda m, args: seen.update(next=args[0]))
+    backbone.train()
+    with torch.no_grad():
+        backbone(torch.randn(2, 3, 32, 32))
+        dropped = seen['x'].flatten(2).abs().sum(-1) == 0  # (B, C): channels dropped
+        assert dropped.any() and not dropped.all()
+        recalled = backbone.sr_block.recall(backbone.sr_block.memory_weights(seen['x']))
+    assert torch.equal(seen['next'], seen['out'])
+    torch.testing.assert_close(seen['out'][dropped], recalled[dropped])
+    assert (seen['out'][dropped] != 0).all()  # memory added after the dropout, not dropped
 
 
 def test_gradient_checkpointing_same_gradients():
@@ -231,8 +232,8 @@ def test_bad_stage_dropout_cfg():
         ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout2d', p=0.1))
     with pytest.raises(ValueError, match='after_stages=7 is not a stage'):
         ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout2d', after_stages=(7, )))
-    with pytest.raises(ValueError, match="'Dropout2d' or 'DropBlock'"):
-        ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout', after_stages=(2, )))
+    with pytest.raises(ValueError, match='stage_dropout_cfg: SpatialDropout is not in'):
+        ResNetSR(depth=18, stage_dropout_cfg=dict(type='SpatialDropout', after_stages=(2, )))
 
 
 def test_wrong_input_channels_error_names_the_fix():

@@ -23,19 +23,19 @@ class TwoStageNet(nn.Module):
 
 class TwoStageNetSR(SRBackboneMixin, TwoStageNet):
 
-    def sr_stage_modules(self):
+    def stage_modules(self):
         return list(self.stages)
 
-    def sr_stage_channels(self, stage):
+    def stage_channels(self, stage):
         return self.stages[stage].out_channels
 
-    def sr_feature_size(self, input_size, stage):
+    def stage_output_size(self, input_size, stage):
         return tuple(conv_output_size(n, [2] * (stage + 1)) for n in input_size)
 
 
 class NoStagesSR(SRBackboneMixin, nn.Module):
 
-    def sr_stage_modules(self):
+    def stage_modules(self):
         return []
 
 

@@ -3,7 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from mmsr.models.layers import CBAM, DropBlock, build_stage_dropout
+from mmengine.registry import MODELS
+
+from mmsr.models.layers import CBAM, DropBlock
 
 
 def test_dropblock_identity_in_eval_and_at_zero():
@@ -36,12 +38,10 @@ def test_dropblock_handles_small_maps_and_bad_args():
         DropBlock(0.1, 0)
 
 
-def test_build_stage_dropout():
-    assert isinstance(build_stage_dropout(dict(type='Dropout2d', p=0.1)), nn.Dropout2d)
-    assert isinstance(build_stage_dropout(dict(type='DropBlock', p=0.1, block_size=3)),
-                      DropBlock)
-    with pytest.raises(ValueError, match="'Dropout2d' or 'DropBlock'"):
-        build_stage_dropout(dict(type='SpatialDropout'))
+def test_stage_dropouts_and_attention_build_from_the_root_registry():
+    assert type(MODELS.build(dict(type='Dropout2d', p=0.1))) is nn.Dropout2d
+    assert isinstance(MODELS.build(dict(type='DropBlock', p=0.1, block_size=3)), DropBlock)
+    assert isinstance(MODELS.build(dict(type='CBAM', channels=16, mlp_bias=False)), CBAM)
 
 
 def test_cbam_shapes_gradients_and_gating():

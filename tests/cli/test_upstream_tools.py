@@ -1,14 +1,15 @@
-"""mmsr.apis.upstream_tools: the checks and adaptations tools/train.py and tools/test.py make
+"""mmsr.cli.upstream_tools: the checks and adaptations tools/train.py and tools/test.py make
 before the upstream script builds its runner, and their one-line errors."""
 from pathlib import Path
 
 import pytest
 from mmengine.config import Config
 
-from mmsr.apis import (adapt_for_cpu_distributed, check_data_paths, detect_codebase, disable_sr,
-                       run_tool, upstream_tool)
-from mmsr.datasets import make_cityscapes_layout
+from mmsr.cli.upstream_tools import (adapt_for_cpu_distributed, check_data_paths, disable_sr,
+                                     run_tool, upstream_tool)
+from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
 from mmsr.errors import ConfigError, DataNotFoundError
+from mmsr.utils.config import detect_codebase
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,9 +67,6 @@ def test_cifar_needs_its_pickle_folder_unless_it_downloads(tmp_path):
 def test_disable_sr_sets_enabled_false_everywhere():
     cfg = Config.fromfile(FCN_SR)
     assert disable_sr(cfg) == 1 and cfg.model.backbone.sr_cfg.enabled is False
-    plugin = Config(dict(model=dict(backbone=dict(plugins=[dict(cfg=dict(type='SRBlock'))]))))
-    assert disable_sr(plugin) == 1
-    assert plugin.model.backbone.plugins[0].cfg.enabled is False
     with pytest.raises(ConfigError, match='has no SR block'):
         disable_sr(Config.fromfile(str(REPO / 'configs' / 'fcn_r50_cityscapes.py')))
 
@@ -99,3 +97,42 @@ def test_tools_print_one_line_errors(tmp_path, capsys):
     assert run_tool('test', [str(REPO / 'configs' / 'fcn_r50_cityscapes.py'),
                              str(tmp_path / 'x.pth'), '--sr-off']) == 2
     assert 'has no SR block' in capsys.readouterr().err
+
+
+OWN_RUNNER = '''
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+
+@RUNNERS.register_module()
+class RunnerWithItsOwnFromCfg(Runner):
+    built = []
+
+    @classmethod
+    def from_cfg(cls, cfg):
+        cls.built.append(cfg)
+        raise SystemExit('built')
+'''
+
+
+@pytest.mark.parametrize('runner_type', ['Runner', 'RunnerWithItsOwnFromCfg'])
+def test_runner_type_configs_get_the_same_checks(runner_type, tmp_path, capsys, monkeypatch):
+    """A config with runner_type is built through RUNNERS.build, not Runner.from_cfg: the
+    data checks and --sr-off run all the same, before the runner exists."""
+    (tmp_path / 'own_runner.py').write_text(OWN_RUNNER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import own_runner  # noqa: F401
+    typed = ['--cfg-options', f'runner_type={runner_type}']
+    assert run_tool('train', [FCN_SR, '--work-dir', str(tmp_path), *typed]) == 2
+    assert capsys.readouterr().err.startswith('tools/train.py: error: train_dataloader.dataset:')
+    assert run_tool('test', [str(REPO / 'configs' / 'fcn_r50_cityscapes.py'),
+                             str(tmp_path / 'x.pth'), '--sr-off', *typed]) == 2
+    assert 'has no SR block' in capsys.readouterr().err
+    if runner_type == 'RunnerWithItsOwnFromCfg':  # the config reaching it is the checked one
+        root = make_imagenet_layout(tmp_path / 'imagenet', 2, 1, 1)
+        with pytest.raises(SystemExit, match='built'):  # mmpretrain's test.py: RUNNERS.build
+            run_tool('test', [str(REPO / 'configs' / 'resnet50_sr_in1k.py'),
+                              str(tmp_path / 'x.pth'), '--sr-off', *typed,
+                              f'test_dataloader.dataset.data_root={root}'])
+        (cfg, ) = own_runner.RunnerWithItsOwnFromCfg.built
+        assert cfg.model.backbone.sr_cfg.enabled is False

@@ -22,42 +22,22 @@ import os
 import runpy
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.registry import Registry
+from mmengine.runner import FlexibleRunner, Runner
 
 from ..errors import ConfigError, DataNotFoundError, MMSRError
-from .config_tree import iter_dicts
+from ..utils.config import detect_codebase, iter_dicts, load_config
+from . import run_cli
 
-CODEBASES = ('mmseg', 'mmpretrain')
 # The folder inside data_root that holds a dataset's files, where the class fixes it.
 _FIXED_FOLDERS = {'CIFAR10': 'cifar-10-batches-py', 'CIFAR100': 'cifar-100-python'}
 # Datasets whose ``split`` names a folder under data_root.
 _SPLIT_FOLDER_DATASETS = ('ImageNet', 'ImageNet21k')
-
-
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """``Config.fromfile`` plus ``--cfg-options``; a clear error for a missing file."""
-    if not os.path.isfile(path):
-        raise ConfigError(f'config file {path!r} does not exist.')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
-
-
-def detect_codebase(cfg: Config) -> str:
-    """``'mmseg'`` or ``'mmpretrain'``, from the config's ``default_scope``."""
-    scope = cfg.get('default_scope')
-    if scope not in CODEBASES:
-        raise ConfigError(
-            f'{cfg.filename}: default_scope is {scope!r}. These tools run MMSegmentation and '
-            "MMPretrain configs, which set default_scope='mmseg' or 'mmpretrain': inherit an "
-            "mmseg:: or mmpretrain:: config, or set default_scope in yours.")
-    return scope
 
 
 def upstream_tool(codebase: str, name: str) -> Path:
@@ -77,15 +57,15 @@ def _is_uri(path: str) -> bool:
     return '://' in path
 
 
-def _leaf_datasets(cfg, key: str) -> Iterator[Tuple[str, dict]]:
+def leaf_datasets(cfg, key: str) -> Iterator[Tuple[str, dict]]:
     """``(config key, dataset cfg)`` of every dataset under wrappers (Repeat, Concat, split)."""
     if not isinstance(cfg, dict):
         return
     if isinstance(cfg.get('datasets'), (list, tuple)):
         for index, child in enumerate(cfg['datasets']):
-            yield from _leaf_datasets(child, f'{key}.datasets.{index}')
+            yield from leaf_datasets(child, f'{key}.datasets.{index}')
     elif isinstance(cfg.get('dataset'), dict):
-        yield from _leaf_datasets(cfg['dataset'], f'{key}.dataset')
+        yield from leaf_datasets(cfg['dataset'], f'{key}.dataset')
     else:
         yield key, cfg
 
@@ -115,7 +95,7 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
         loader_cfg = cfg.get(loader)
         if not isinstance(loader_cfg, dict):
             continue
-        for key, ds in _leaf_datasets(loader_cfg.get('dataset'), f'{loader}.dataset'):
+        for key, ds in leaf_datasets(loader_cfg.get('dataset'), f'{loader}.dataset'):
             root = ds.get('data_root') or ''
             if ds.get('download') or _is_uri(root):
                 continue  # the dataset fetches its files itself / not on a local disk
@@ -136,19 +116,16 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
 
 # --- SR ablation --------------------------------------------------------------------------
 def disable_sr(cfg: Config) -> int:
-    """Set ``enabled=False`` on every SR block of ``cfg.model`` (``sr_cfg`` of an SR
-    backbone, or an ``SRBlock`` plugin); returns how many. Raises if there is none."""
+    """Set ``enabled=False`` in every ``sr_cfg`` of ``cfg.model`` (the one way SR blocks are
+    placed); returns how many. Raises if there is none."""
     count = 0
     for _, node in iter_dicts(cfg.get('model')):
         if isinstance(node.get('sr_cfg'), dict):
             node['sr_cfg']['enabled'] = False
             count += 1
-        if node.get('type') == 'SRBlock':
-            node['enabled'] = False
-            count += 1
     if count == 0:
-        raise ConfigError(f'--sr-off: {cfg.filename} has no SR block (no sr_cfg and no '
-                          'SRBlock in model); there is nothing to switch off.')
+        raise ConfigError(f'--sr-off: {cfg.filename} has no SR block (no sr_cfg in model); '
+                          'there is nothing to switch off.')
     return count
 
 
@@ -184,18 +161,38 @@ def adapt_for_cpu_distributed(cfg: Config) -> None:
 # --- running ------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _before_runner(prepare: Callable[[Config], None]):
-    """Call ``prepare(cfg)`` on the final config just before ``Runner.from_cfg`` builds."""
-    original = Runner.__dict__['from_cfg']
+    """Call ``prepare(cfg)`` once on the final config, just before the runner is built, however
+    the upstream script builds it: ``Runner.from_cfg``, ``FlexibleRunner.from_cfg``, or
+    ``RUNNERS.build`` (a config with ``runner_type``, also a runner with its own ``from_cfg``)."""
+    prepared = []
 
-    def from_cfg(cls, cfg):
-        prepare(cfg)
-        return original.__func__(cls, cfg)
+    def prepare_once(cfg) -> None:
+        if not prepared:
+            prepared.append(True)
+            prepare(cfg)
 
-    Runner.from_cfg = classmethod(from_cfg)
+    def prepared_from_cfg(original):
+        def from_cfg(cls, cfg):
+            prepare_once(cfg)
+            return original.__func__(cls, cfg)
+        return classmethod(from_cfg)
+
+    def prepared_build(registry, cfg, *args, **kwargs):
+        if registry.name == 'runner':
+            prepare_once(cfg)
+        return original_build(registry, cfg, *args, **kwargs)
+
+    original_build = Registry.build
+    patches = [(cls, 'from_cfg', cls.__dict__['from_cfg']) for cls in (Runner, FlexibleRunner)]
+    for owner, name, original in patches:
+        setattr(owner, name, prepared_from_cfg(original))
+    Registry.build = prepared_build
     try:
         yield
     finally:
-        Runner.from_cfg = original
+        Registry.build = original_build
+        for owner, name, original in patches:
+            setattr(owner, name, original)
 
 
 def _loaders(name: str, cfg: Config) -> List[str]:
@@ -219,7 +216,8 @@ def run_tool(name: str, argv: Sequence[str]) -> int:
         parser.add_argument('--sr-off', action='store_true')
     known, _ = parser.parse_known_args(argv)
     upstream_argv = [arg for arg in argv if arg != '--sr-off']
-    try:
+
+    def main() -> int:
         if known.config is None or known.config.startswith('-'):
             raise ConfigError(f'usage: {prog} CONFIG ... (the upstream mmseg / mmpretrain '
                               f'{name}.py options; "{prog} CONFIG -h" lists them)')
@@ -241,10 +239,10 @@ def run_tool(name: str, argv: Sequence[str]) -> int:
                 runpy.run_path(str(tool), run_name='__main__')
         finally:
             sys.argv = saved_argv
-    except MMSRError as error:
-        print(f'{prog}: error: {error}', file=sys.stderr)
-        return 2
+        return 0
+
+    try:
+        return run_cli(prog, main)
     finally:
         if dist.is_initialized() and known.launcher != 'none':
             dist.destroy_process_group()
-    return 0

@@ -1,0 +1,1 @@
+"""Helpers: configs (:mod:`.config`) and sizes (:mod:`.size`)."""
