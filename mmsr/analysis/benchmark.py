@@ -274,12 +274,12 @@ def benchmark(subject: Subject, device: str = 'cpu', batch_size: int = 1,
         times, block_times, floor_times = interleaved_with_sr_timing(
             steps, subject.blocks, repeats, warmup, device)
         ratios = [s / b for s, b in zip(times['sr'], times['baseline'])]
-        base_ms = statistics.median(times['baseline']) * 1e3
+        ratio, baseline = statistics.median(ratios), summary(times['baseline'])
+        base_ms = baseline['median_ms']
         blocks, floor = summary(block_times), summary(floor_times)
         result: Dict[str, object] = dict(
-            baseline=summary(times['baseline']), sr=summary(times['sr']),
-            ratio=statistics.median(ratios), ratio_iqr=_iqr(ratios),
-            overhead_percent=100.0 * (statistics.median(ratios) - 1.0),
+            baseline=baseline, sr=summary(times['sr']),
+            ratio=ratio, ratio_iqr=_iqr(ratios), overhead_percent=100.0 * (ratio - 1.0),
             sr_blocks_in_network=blocks,
             sr_blocks_share_percent=100.0 * blocks['median_ms'] / base_ms,
             floor_in_network=floor, floor_share_percent=100.0 * floor['median_ms'] / base_ms,

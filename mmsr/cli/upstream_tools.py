@@ -28,7 +28,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.registry import Registry
-from mmengine.runner import FlexibleRunner, Runner
+from mmengine.runner import Runner
 
 from ..errors import ConfigError, DataNotFoundError, MMSRError
 from ..utils.config import detect_codebase, iter_dicts, load_config
@@ -161,9 +161,9 @@ def adapt_for_cpu_distributed(cfg: Config) -> None:
 # --- running ------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _before_runner(prepare: Callable[[Config], None]):
-    """Call ``prepare(cfg)`` once on the final config, just before the runner is built, however
-    the upstream script builds it: ``Runner.from_cfg``, ``FlexibleRunner.from_cfg``, or
-    ``RUNNERS.build`` (a config with ``runner_type``, also a runner with its own ``from_cfg``)."""
+    """Call ``prepare(cfg)`` once on the final config, just before the runner is built, the
+    two ways the upstream scripts build it: ``Runner.from_cfg``, or ``RUNNERS.build`` for a
+    config with ``runner_type`` (also a runner with its own ``from_cfg``, or FlexibleRunner)."""
     prepared = []
 
     def prepare_once(cfg) -> None:
@@ -171,28 +171,22 @@ def _before_runner(prepare: Callable[[Config], None]):
             prepared.append(True)
             prepare(cfg)
 
-    def prepared_from_cfg(original):
-        def from_cfg(cls, cfg):
-            prepare_once(cfg)
-            return original.__func__(cls, cfg)
-        return classmethod(from_cfg)
+    original_from_cfg, original_build = Runner.__dict__['from_cfg'], Registry.build
 
-    def prepared_build(registry, cfg, *args, **kwargs):
+    def from_cfg(cls, cfg):
+        prepare_once(cfg)
+        return original_from_cfg.__func__(cls, cfg)
+
+    def build(registry, cfg, *args, **kwargs):
         if registry.name == 'runner':
             prepare_once(cfg)
         return original_build(registry, cfg, *args, **kwargs)
 
-    original_build = Registry.build
-    patches = [(cls, 'from_cfg', cls.__dict__['from_cfg']) for cls in (Runner, FlexibleRunner)]
-    for owner, name, original in patches:
-        setattr(owner, name, prepared_from_cfg(original))
-    Registry.build = prepared_build
+    Runner.from_cfg, Registry.build = classmethod(from_cfg), build
     try:
         yield
     finally:
-        Registry.build = original_build
-        for owner, name, original in patches:
-            setattr(owner, name, original)
+        Runner.from_cfg, Registry.build = original_from_cfg, original_build
 
 
 def _loaders(name: str, cfg: Config) -> List[str]:

@@ -28,9 +28,8 @@ from mmsr.errors import ConfigError
 
 def sr_block_prefixes(state_dict: Dict[str, Tensor]) -> list:
     """``'backbone.sr_block.'``-style prefixes of the SR blocks in a ``state_dict``."""
-    return [key[:-len('memory')] for key in state_dict
-            if key.endswith('memory') and key[:-len('memory')] + 'remember.fc1.weight'
-            in state_dict]
+    prefixes = (key[:-len('memory')] for key in state_dict if key.endswith('memory'))
+    return [prefix for prefix in prefixes if prefix + 'remember.fc1.weight' in state_dict]
 
 
 def resample_sr_block(state_dict: Dict[str, Tensor], prefix: str,
