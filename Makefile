@@ -16,6 +16,10 @@ NEWEST_VENV := .venv-torch-newest
 TORCH21_TESTS := tests/models tests/engine tests/datasets tests/reliability tests/analysis \
 	tests/cli tests/test_package.py tests/test_torch_features.py tests/test_install.py \
 	tests/tools/test_install_mmcv.py
+# The kill-and-resume test of the iteration-based Cityscapes config runs in the main lane only
+# (the torch 2.1 lane keeps the epoch-based ImageNet one and the 2-process one): saves 5 minutes.
+TORCH21_DESELECT := --deselect \
+	'tests/reliability/test_kill_and_resume.py::test_sigkill_at_ten_points_then_resume_is_exact[deeplabv3_r50_sr_cityscapes.py]'
 NEWEST_TESTS := tests/models/layers tests/models/backbones/test_sr_backbone.py \
 	tests/models/backbones/test_mmpretrain_backbones.py tests/engine/test_safe_checkpoint.py \
 	tests/test_torch_features.py
@@ -32,7 +36,7 @@ test-main: env
 
 test-torch2.1:
 	MMSR_VENV=$(TORCH21_VENV) MMSR_STACK=requirements/stack-torch2.1.txt bash tools/setup_env.sh
-	$(TORCH21_VENV)/bin/python -m pytest $(TORCH21_TESTS) $(PYTEST_ARGS)
+	$(TORCH21_VENV)/bin/python -m pytest $(TORCH21_TESTS) $(TORCH21_DESELECT) $(PYTEST_ARGS)
 
 test-newest:
 	MMSR_VENV=$(NEWEST_VENV) MMSR_STACK=requirements/stack-torch-newest.txt bash tools/setup_env.sh

@@ -1,6 +1,8 @@
 # DeepLabV3 on Cityscapes, the paper's baseline (Table IV, row "DLv3"): the stock MMSegmentation
-# config unchanged, the baseline of deeplabv3_r50_sr_cityscapes.py - DeepLabV3, ResNetV1c-50-d8
-# (ImageNet-pretrained), SyncBN, 512x1024 crops, 4x2 images, SGD lr 0.01 momentum 0.9 wd 5e-4,
-# poly LR (power 0.9, min 1e-4), 80k iterations, evaluation every 8k, auxiliary FCN head weight
-# 0.4, decode-head dropout 0.1 (the paper's recipe).
+# config with only mmsr's runner added, the baseline of deeplabv3_r50_sr_cityscapes.py - DeepLabV3,
+# ResNetV1c-50-d8 (ImageNet-pretrained), SyncBN, 512x1024 crops, 4x2 images, SGD lr 0.01 momentum
+# 0.9 wd 5e-4, poly LR (power 0.9, min 1e-4), 80k iterations, evaluation every 8k, auxiliary FCN
+# head weight 0.4, decode-head dropout 0.1 (the paper's recipe).
 _base_ = 'mmseg::deeplabv3/deeplabv3_r50-d8_4xb2-80k_cityscapes-512x1024.py'
+custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
+runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)

@@ -5,6 +5,7 @@
 # with dropout, dropout2d or DropBlock, other P) are in configs/imagenet/.
 _base_ = 'mmpretrain::resnet/resnet50_8xb32_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
+runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
 model = dict(
     backbone=dict(
         type='ResNetSR',

@@ -9,13 +9,19 @@
   package is absent);
 * registers the ``TrainValSplit`` dataset wrapper in mmengine's root ``DATASETS``;
 * makes mmengine checkpoints load under torch >= 2.6 with ``weights_only=True`` kept on
-  (see :mod:`mmsr.engine.safe_checkpoint`).
+  (see :mod:`mmsr.engine.safe_checkpoint`);
+* registers ``ResumableRunner`` (mmengine's ``RUNNERS``), ``StepSeedHook`` and
+  ``AtomicCheckpointHook`` (``HOOKS``), and makes ``Runner.from_cfg`` honour
+  ``runner_type='ResumableRunner'`` (mmseg's ``tools/test.py`` calls it directly; see
+  :func:`mmsr.engine.runner.honour_runner_type`).
 """
 from . import datasets  # noqa: F401 (registers TrainValSplit)
 from .engine import safe_checkpoint
+from .engine.runner import honour_runner_type
 from .models import SRBlock, available_codebases
 from .version import __version__
 
 safe_checkpoint.install()
+honour_runner_type()
 
 __all__ = ['SRBlock', 'available_codebases', '__version__']

@@ -24,3 +24,19 @@ class CheckpointMismatchError(MMSRError, ValueError):
 
 class DataNotFoundError(MMSRError, FileNotFoundError):
     """A dataset folder or file named by a config does not exist."""
+
+
+class DataError(MMSRError, ValueError):
+    """A dataset file that exists but cannot be used: an unreadable or empty image, a label map
+    of the wrong size."""
+
+
+def error_message(error: BaseException) -> str:
+    """The one-line message of ``error``, also when a dataloader worker raised it: torch then
+    re-raises it in the main process with the worker's traceback in front of the message."""
+    text = str(error)
+    if 'Original Traceback' in text:
+        last = [line for line in text.splitlines() if line.strip()][-1]
+        name = f'{type(error).__module__}.{type(error).__qualname__}: '
+        text = last[len(name):] if last.startswith(name) else last.split(': ', 1)[-1]
+    return text

@@ -7,7 +7,20 @@ NO_ALLOW_LIST = ('torch < 2.4 has no weights_only allow-list: checkpoints load a
 NO_ONNX = ('ONNX export: onnx, onnxscript and onnxruntime are pinned in the main and newest '
            'stacks only (the torch 2.1 lane has no dynamo exporter)')
 
-ALLOWED = (NO_ALLOW_LIST, NO_ONNX)
+NO_TRITON_INTERPRETER = ('the Triton kernel runs under TRITON_INTERPRET=1 (Triton >= 3) on '
+                         'the CPU; the torch 2.1 lane has Triton 2.1')
+
+ALLOWED = (NO_ALLOW_LIST, NO_ONNX, NO_TRITON_INTERPRETER)
 
 HAS_ONNX = all(importlib.util.find_spec(name) is not None
                for name in ('onnx', 'onnxscript', 'onnxruntime'))
+
+
+def _triton_major() -> int:
+    if importlib.util.find_spec('triton') is None:
+        return 0
+    from importlib.metadata import version
+    return int(version('triton').split('.')[0])
+
+
+HAS_TRITON_INTERPRETER = _triton_major() >= 3

@@ -15,6 +15,10 @@ current toolchains. This script makes the decisions a user would otherwise make 
 * **CPU or CUDA ops** - CUDA ops are built when ``nvcc`` is found *and* torch is a CUDA build
   *and* a GPU is visible (or ``MMSR_MMCV_CUDA=1`` forces it, e.g. on a GPU-less build box);
   otherwise CPU ops only (``MMSR_MMCV_CUDA=0`` forces that).
+* **GPU architectures** - CUDA ops are compiled for the visible GPUs' compute capabilities only
+  (``9.0`` on an H100; torch's default list would compile every op for every architecture,
+  several times the build time), unless ``TORCH_CUDA_ARCH_LIST`` / ``--cuda-arch`` names them
+  (needed on a build box without a GPU). All cores compile, through ninja.
 * **Compiler** - a missing C++ compiler (or ``nvcc`` when CUDA is forced) stops with a message
   that says what to install.
 * **Reuse** - a built wheel is cached outside the repository, keyed by mmcv version, Python,
@@ -76,6 +80,7 @@ class BuildPlan:
     cuda_version: str | None
     cxx_std: str
     jobs: int
+    cuda_arch: str | None = None
 
     @property
     def flavour(self) -> str:
@@ -85,7 +90,11 @@ class BuildPlan:
     def cache_key(self) -> str:
         """Folder name under the cache that holds the wheel for exactly this build."""
         torch_ver = self.torch_version.split('+')[0]
-        return f'mmcv-{self.mmcv_version}-{self.python_tag}-torch{torch_ver}-{self.flavour}'
+        key = f'mmcv-{self.mmcv_version}-{self.python_tag}-torch{torch_ver}-{self.flavour}'
+        if self.cuda and self.cuda_arch:
+            archs = re.split(r'[;\s]+', self.cuda_arch.strip())
+            key += '-' + '_'.join('sm' + re.sub(r'[^0-9a-z]', '', a.lower()) for a in archs)
+        return key
 
 
 def pinned_version(package: str, stack_file: Path = STACK_FILE) -> str:
@@ -161,6 +170,26 @@ def _pip(*args: str, env: dict | None = None) -> None:
     _run([sys.executable, '-m', 'pip', *args], env=env)
 
 
+ARCH = re.compile(r'^\d+\.\d+[a-z]?(\+PTX)?$')
+
+
+def decide_cuda_arch(requested: str | None, capabilities: list[tuple[int, int]]) -> str:
+    """``TORCH_CUDA_ARCH_LIST`` for the build: ``requested`` (``--cuda-arch`` or the
+    environment's) when given, else the visible GPUs' compute capabilities, e.g. ``'9.0'``."""
+    if requested:
+        archs = [a for a in re.split(r'[;\s]+', requested.strip()) if a]
+        bad = [a for a in archs if not ARCH.match(a)]
+        if bad or not archs:
+            raise InstallError(f'--cuda-arch / TORCH_CUDA_ARCH_LIST {requested!r}: expected '
+                               'compute capabilities such as "9.0" or "8.0;8.6+PTX".')
+        return ';'.join(archs)
+    if not capabilities:
+        raise InstallError('CUDA ops for which GPU? None is visible here: name the target '
+                           'architectures, e.g. --cuda-arch 9.0 (H100) or '
+                           'TORCH_CUDA_ARCH_LIST="8.0;9.0".')
+    return ';'.join(f'{major}.{minor}' for major, minor in sorted(set(capabilities)))
+
+
 def make_plan(args: argparse.Namespace) -> BuildPlan:
     try:
         import torch
@@ -176,6 +205,8 @@ def make_plan(args: argparse.Namespace) -> BuildPlan:
         print('install_mmcv: a GPU is visible but nvcc was not found: building CPU ops only. '
               f'For CUDA ops install the CUDA {torch.version.cuda} toolkit (nvcc on PATH or '
               'CUDA_HOME set) and run this again with --rebuild.', file=sys.stderr, flush=True)
+    capabilities = ([torch.cuda.get_device_capability(i)
+                     for i in range(torch.cuda.device_count())] if gpu_visible else [])
     return BuildPlan(
         mmcv_version=args.version,
         torch_version=torch.__version__,
@@ -183,7 +214,8 @@ def make_plan(args: argparse.Namespace) -> BuildPlan:
         cuda=cuda,
         cuda_version=torch.version.cuda if cuda else None,
         cxx_std=required_cxx_std(cpp_extension.include_paths()),
-        jobs=args.jobs)
+        jobs=args.jobs,
+        cuda_arch=decide_cuda_arch(args.cuda_arch, capabilities) if cuda else None)
 
 
 def index_url() -> str:
@@ -237,7 +269,9 @@ def build_wheel(plan: BuildPlan, sdist: Path, out_dir: Path) -> Path:
     find_compiler(env)
     env.update(MMCV_WITH_OPS='1', FORCE_CUDA='1' if plan.cuda else '0',
                MAX_JOBS=str(plan.jobs))
-    if not plan.cuda:
+    if plan.cuda:
+        env['TORCH_CUDA_ARCH_LIST'] = plan.cuda_arch
+    else:
         env['CUDA_VISIBLE_DEVICES'] = ''  # mmcv's setup.py builds CUDA ops whenever it sees a GPU
     with tempfile.TemporaryDirectory(prefix='mmcv-build-') as tmp:
         with tarfile.open(sdist) as tar:
@@ -253,11 +287,20 @@ def build_wheel(plan: BuildPlan, sdist: Path, out_dir: Path) -> Path:
     return wheels[-1]
 
 
-def check_installed(plan: BuildPlan) -> None:
+def check_code(cuda: bool) -> str:
+    """Python that runs an mmcv op (nms) on the CPU, and on CUDA tensors for a CUDA build
+    where a GPU is visible."""
     code = ('import mmcv, mmcv.ops; from mmcv.ops import nms; import torch; '
-            'b = torch.tensor([[0., 0., 1., 1.], [0., 0., 1., 1.]]); '
-            'nms(b, torch.tensor([0.9, 0.8]), 0.5); print("mmcv", mmcv.__version__, "ops OK")')
-    _run([sys.executable, '-c', code])
+            'b = torch.tensor([[0., 0., 1., 1.], [0., 0., 1., 1.]]); s = torch.tensor([.9, .8]); '
+            'assert nms(b, s, 0.5)[1].tolist() == [0]; ')
+    if cuda:
+        code += ('assert not torch.cuda.is_available() or '
+                 'nms(b.cuda(), s.cuda(), 0.5)[1].tolist() == [0]; ')
+    return code + 'print("mmcv", mmcv.__version__, "ops OK")'
+
+
+def check_installed(plan: BuildPlan) -> None:
+    _run([sys.executable, '-c', check_code(plan.cuda)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--version', default=None, help='mmcv version (default: the pin file)')
     parser.add_argument('--cuda', default=os.environ.get('MMSR_MMCV_CUDA', 'auto'),
                         choices=['auto', '1', '0'], help='build CUDA ops (default: auto)')
+    parser.add_argument('--cuda-arch', default=os.environ.get('TORCH_CUDA_ARCH_LIST'),
+                        help='compute capabilities to compile for, e.g. "9.0" (default: '
+                             '$TORCH_CUDA_ARCH_LIST, else the visible GPUs)')
     parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
                         help='parallel compile jobs (default: number of cores)')
     parser.add_argument('--cache-dir', type=Path, default=Path(os.environ.get(
@@ -275,9 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.version = args.version or pinned_version('mmcv')
         plan = make_plan(args)
-        print(f'mmcv {plan.mmcv_version}: {plan.flavour} ops, -std={plan.cxx_std}, '
-              f'torch {plan.torch_version}, {plan.jobs} jobs; cache {args.cache_dir / plan.cache_key}',
-              flush=True)
+        arch = f' for sm {plan.cuda_arch}' if plan.cuda else ''
+        print(f'mmcv {plan.mmcv_version}: {plan.flavour} ops{arch}, -std={plan.cxx_std}, '
+              f'torch {plan.torch_version}, {plan.jobs} jobs; '
+              f'cache {args.cache_dir / plan.cache_key}', flush=True)
         if args.dry_run:
             return 0
         wheel = None if args.rebuild else cached_wheel(args.cache_dir, plan)

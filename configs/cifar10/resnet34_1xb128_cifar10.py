@@ -5,6 +5,7 @@ _base_ = [
     'mmpretrain::_base_/models/resnet34_cifar.py', '../_base_/datasets/cifar10_bs128_trainval.py',
     '../_base_/schedules/cifar10_bs128_200e.py', 'mmpretrain::_base_/default_runtime.py'
 ]
+runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
 model = dict(head=dict(num_classes=10))
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
                                      save_best='accuracy/top1', rule='greater'))

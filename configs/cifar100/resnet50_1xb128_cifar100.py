@@ -5,6 +5,7 @@ _base_ = [
     'mmpretrain::_base_/models/resnet50_cifar.py', '../_base_/datasets/cifar100_bs128_trainval.py',
     '../_base_/schedules/cifar100_bs128_200e.py', 'mmpretrain::_base_/default_runtime.py'
 ]
+runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
 model = dict(head=dict(num_classes=100))
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
                                      save_best='accuracy/top1', rule='greater'))

@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/schedules/cifar100_bs128_200e.py', 'mmpretrain::_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
+runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
 model = dict(
     backbone=dict(num_classes=-1, out_indices=(4, )),
     neck=dict(_delete_=True, type='GlobalAveragePooling'),

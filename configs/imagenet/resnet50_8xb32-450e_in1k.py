@@ -5,3 +5,5 @@ _base_ = [
     'mmpretrain::_base_/models/resnet50.py', 'mmpretrain::_base_/datasets/imagenet_bs32.py',
     '../_base_/schedules/imagenet_bs256_450e.py', 'mmpretrain::_base_/default_runtime.py'
 ]
+custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
+runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction
 
-from ..errors import MMSRError
+from ..errors import MMSRError, error_message
 from ..utils.config import load_config
 
 
@@ -56,5 +56,5 @@ def run_cli(prog: str, main: Callable[[], int]) -> int:
     try:
         return main()
     except MMSRError as error:
-        print(f'{prog}: error: {error}', file=sys.stderr)
+        print(f'{prog}: error: {error_message(error)}', file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ final config (after ``--cfg-options`` and the script's own changes) is checked a
 
 * every dataset folder and annotation file the run reads must exist, else a
   :class:`~mmsr.errors.DataNotFoundError` names the config key to set;
+* the work dir must be writable (:func:`~mmsr.engine.work_dir.check_work_dir`);
 * ``--launcher pytorch`` on a machine without CUDA runs on gloo (the process group is created
   here, the model is wrapped without ``device_ids``); SyncBN there is refused with the
   ``--cfg-options`` that switch it to BN;
@@ -30,6 +31,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import Registry
 from mmengine.runner import Runner
 
+from ..engine.work_dir import check_work_dir
 from ..errors import ConfigError, DataNotFoundError, MMSRError
 from ..utils.config import detect_codebase, iter_dicts, load_config
 from . import run_cli
@@ -225,6 +227,8 @@ def run_tool(name: str, argv: Sequence[str]) -> int:
             if cpu_distributed:
                 adapt_for_cpu_distributed(final_cfg)
             check_data_paths(final_cfg, _loaders(name, final_cfg))
+            if final_cfg.get('work_dir'):
+                check_work_dir(final_cfg.work_dir)
 
         saved_argv = sys.argv
         sys.argv = [str(tool), *upstream_argv]

@@ -73,8 +73,11 @@ def test_every_config_builds_its_whole_runner(path, data_roots, tmp_path):
     assert runner.val_loop.evaluator.metrics and runner.test_loop.evaluator.metrics
     assert runner.optim_wrapper.optimizer.param_groups[0]['lr'] > 0
     assert runner.param_schedulers, 'no learning-rate schedule'
+    # Exact, kill-proof resume (README, Guarantees): the runner, its seeding and its checkpoints.
+    assert type(runner).__name__ == 'ResumableRunner'
     hooks = {type(hook).__name__ for hook in runner.hooks}
-    assert {'CheckpointHook', 'LoggerHook', 'ParamSchedulerHook'} <= hooks
+    assert {'AtomicCheckpointHook', 'StepSeedHook', 'LoggerHook', 'ParamSchedulerHook'} <= hooks
+    assert 'CheckpointHook' not in hooks
     model = runner.model
     assert bool(sr_blocks(model)) == (runner.cfg.model.backbone.get('sr_cfg') is not None)
 

@@ -58,11 +58,13 @@ def plain(node):
 
 
 def without_sr(cfg: Config) -> dict:
-    """The config as a dict, without SR: sr_cfg and custom_imports dropped, an ``...SR``
-    backbone type mapped to the class without SR: its upstream class, or the baseline class
-    with block attention or stage dropout where the config uses those."""
+    """The config as a dict, without SR: sr_cfg, custom_imports and runner_type (mmsr's runner,
+    which a stock baseline lacks) dropped, an ``...SR`` backbone type mapped to the class
+    without SR: its upstream class, or the baseline class with block attention or stage dropout
+    where the config uses those."""
     data = plain(cfg.to_dict())
     data.pop('custom_imports', None)
+    data.pop('runner_type', None)
     backbone = data['model']['backbone']
     backbone.pop('sr_cfg', None)
     upstream = re.sub(r'_?SR$', '', backbone['type'])
@@ -134,9 +136,11 @@ def test_sr_config_differs_from_its_baseline_only_in_sr(path):
     assert not baseline.model.backbone.type.endswith('SR'), 'a baseline named as SR'
     expected = plain(baseline.to_dict())
     expected.pop('custom_imports', None)
+    expected.pop('runner_type', None)
     assert without_sr(cfg) == expected, f'{path.name} vs {baseline_path.name}'
     assert cfg.model.backbone.sr_cfg is not None
     assert cfg.custom_imports == dict(imports=['mmsr'], allow_failed_imports=False)
+    assert cfg.runner_type == 'ResumableRunner'  # exact, kill-proof resume (README)
 
 
 @pytest.mark.parametrize('path', [REPO / 'configs' / name for name in (

@@ -1,5 +1,9 @@
-"""Resume is exact: N iterations, stop, resume to 2N == 2N straight (weights and losses),
-with dropout2d in the model (its masks continue through RNGStateHook)."""
+"""StepSeedHook makes resume exact with a plain mmengine Runner: N iterations, stop, resume to
+2N == 2N straight (weights and losses), with dropout2d in the model and random augmentation
+in the data - loaded in the main process (iteration-based loop) or in workers that persist
+across epochs (epoch-based loop). Without the hook the same comparison fails."""
+import numpy as np
+import pytest
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
@@ -10,8 +14,8 @@ from torch.utils.data import Dataset
 from mmsr.models.backbones.mmpretrain_backbones import ResNet_CIFAR_SR
 
 
-class FixedImages(Dataset):
-    """16 fixed 16x16 images with 3 labels (no random augmentation)."""
+class RandomlyFlippedImages(Dataset):
+    """16 fixed 16x16 images with 3 labels, each flipped and shifted at random (numpy)."""
 
     def __init__(self):
         gen = torch.Generator().manual_seed(123)
@@ -22,7 +26,10 @@ class FixedImages(Dataset):
         return len(self.labels)
 
     def __getitem__(self, index):
-        return dict(image=self.images[index], label=self.labels[index])
+        image = self.images[index]
+        if np.random.rand() < 0.5:
+            image = image.flip(-1)
+        return dict(image=image.roll(int(np.random.randint(-2, 3)), -2), label=self.labels[index])
 
 
 class TinySRClassifier(BaseModel):
@@ -37,8 +44,6 @@ class TinySRClassifier(BaseModel):
         self.head = nn.Linear(64, 3)
 
     def forward(self, image, label, mode='loss'):
-        image = torch.stack(image) if isinstance(image, list) else image
-        label = torch.stack(label) if isinstance(label, list) else label
         logits = self.head(self.backbone(image)[-1].mean((2, 3)))
         if mode == 'loss':
             return dict(loss=nn.functional.cross_entropy(logits, label))
@@ -54,35 +59,54 @@ class RecordLosses(Hook):
         self.losses[runner.iter] = float(outputs['loss'])
 
 
-def run(work_dir, max_iters, losses, resume_from=None):
+LOOPS = {
+    'iterations, main-process loading': dict(
+        loader=dict(num_workers=0, sampler=dict(type='InfiniteSampler', shuffle=True)),
+        train_cfg=lambda n: dict(by_epoch=False, max_iters=4 * n), by_epoch=False),
+    'epochs, persistent workers': dict(
+        loader=dict(num_workers=2, persistent_workers=True,
+                    sampler=dict(type='DefaultSampler', shuffle=True)),
+        train_cfg=lambda n: dict(by_epoch=True, max_epochs=n), by_epoch=True),
+}
+
+
+def run(work_dir, loop, length, losses, seed_hook, resume_from=None):
     torch.manual_seed(0)  # the same initial weights in every run (resume overwrites them)
     runner = Runner(
         model=TinySRClassifier(), work_dir=str(work_dir), experiment_name=work_dir.name,
-        train_dataloader=dict(dataset=FixedImages(), batch_size=4, num_workers=0,
-                              sampler=dict(type='InfiniteSampler', shuffle=True)),
+        train_dataloader=dict(dataset=RandomlyFlippedImages(), batch_size=4,
+                              collate_fn=dict(type='default_collate'), **loop['loader']),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
                                           weight_decay=5e-4)),
-        param_scheduler=dict(type='PolyLR', eta_min=1e-4, power=0.9, by_epoch=False,
-                             begin=0, end=8),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=4,
-                                           by_epoch=False)),
-        custom_hooks=[RecordLosses(losses), dict(type='RNGStateHook')],
-        randomness=dict(seed=7, deterministic=True),
-        resume=resume_from is not None, load_from=resume_from)
+        train_cfg=loop['train_cfg'](length),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1,
+                                           by_epoch=loop['by_epoch'])),
+        custom_hooks=[RecordLosses(losses)] + ([dict(type='StepSeedHook')] if seed_hook else []),
+        randomness=dict(seed=7), resume=resume_from is not None, load_from=resume_from)
     runner.train()
     return {k: v.detach().clone() for k, v in runner.model.state_dict().items()}
 
 
-def test_resume_is_exact(tmp_path):
+def straight_and_resumed(tmp_path, loop, seed_hook):
     straight_losses, split_losses = {}, {}
-    straight = run(tmp_path / 'straight', 8, straight_losses)
-    run(tmp_path / 'first', 4, split_losses)
-    resumed = run(tmp_path / 'resumed', 8, split_losses,
-                  resume_from=str(tmp_path / 'first' / 'iter_4.pth'))
-    assert sorted(split_losses) == list(range(8))
-    assert split_losses == straight_losses
-    assert straight.keys() == resumed.keys()
-    for key in straight:
-        assert torch.equal(straight[key], resumed[key]), key
+    straight = run(tmp_path / 'straight', loop, 2, straight_losses, seed_hook)
+    run(tmp_path / 'first', loop, 1, split_losses, seed_hook)
+    checkpoint = 'epoch_1.pth' if loop['by_epoch'] else 'iter_4.pth'
+    resumed = run(tmp_path / 'resumed', loop, 2, split_losses, seed_hook,
+                  resume_from=str(tmp_path / 'first' / checkpoint))
+    assert sorted(split_losses) == sorted(straight_losses) == list(range(8))
+    same_weights = all(torch.equal(straight[key], resumed[key]) for key in straight)
+    return split_losses == straight_losses and same_weights, straight
+
+
+@pytest.mark.parametrize('loop', sorted(LOOPS))
+def test_resume_is_exact_with_the_hook(tmp_path, loop):
+    exact, straight = straight_and_resumed(tmp_path, LOOPS[loop], seed_hook=True)
+    assert exact
     assert torch.count_nonzero(straight['backbone.sr_block.memory']) > 0
+
+
+@pytest.mark.parametrize('loop', sorted(LOOPS))
+def test_resume_is_not_exact_without_it(tmp_path, loop):
+    exact, _ = straight_and_resumed(tmp_path, LOOPS[loop], seed_hook=False)
+    assert not exact

@@ -1,5 +1,6 @@
 """tools/install_mmcv.py: the installer's decisions, unit by unit (no build, no network)."""
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -109,6 +110,33 @@ def test_cuda_forced_without_toolkit_or_cuda_torch_is_a_clear_error():
         install_mmcv.decide_cuda('yes', None, None, False)
 
 
+@pytest.mark.parametrize('requested,capabilities,expected', [
+    (None, [(9, 0)], '9.0'),                        # one H100: its architecture only
+    (None, [(8, 0), (9, 0), (8, 0)], '8.0;9.0'),    # mixed GPUs, each once
+    ('8.6+PTX', [(9, 0)], '8.6+PTX'),               # the user's list wins
+    ('8.0; 9.0a', [], '8.0;9.0a'),                  # a GPU-less build box with a list
+])
+def test_cuda_arch_decision(requested, capabilities, expected):
+    assert install_mmcv.decide_cuda_arch(requested, capabilities) == expected
+
+
+def test_cuda_arch_without_gpu_or_with_a_bad_list_is_a_clear_error():
+    with pytest.raises(install_mmcv.InstallError, match='--cuda-arch 9.0'):
+        install_mmcv.decide_cuda_arch(None, [])
+    with pytest.raises(install_mmcv.InstallError, match='expected compute capabilities'):
+        install_mmcv.decide_cuda_arch('sm_90', [(9, 0)])
+
+
+def test_the_installed_check_runs_an_op_on_cuda_tensors_for_a_cuda_build():
+    assert '.cuda()' in install_mmcv.check_code(cuda=True)
+    assert '.cuda()' not in install_mmcv.check_code(cuda=False)
+    # The CPU part runs here, against the installed mmcv when it has ops.
+    if importlib.util.find_spec('mmcv') and importlib.util.find_spec('mmcv._ext'):
+        out = subprocess.run([sys.executable, '-c', install_mmcv.check_code(cuda=True)],
+                             capture_output=True, text=True)
+        assert out.returncode == 0 and 'ops OK' in out.stdout, out.stderr[-2000:]
+
+
 def test_missing_compiler_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(install_mmcv.shutil, 'which', lambda name: None)
     with pytest.raises(install_mmcv.InstallError, match='No C\\+\\+ compiler found'):
@@ -118,8 +146,10 @@ def test_missing_compiler_is_a_clear_error(monkeypatch):
 def test_cache_key_separates_torch_python_and_flavour(tmp_path):
     cpu = make_plan()
     assert cpu.cache_key == 'mmcv-2.1.0-cp311-torch2.14.1-cpu'
-    cuda = make_plan(cuda=True, cuda_version='13.0')
-    assert cuda.cache_key == 'mmcv-2.1.0-cp311-torch2.14.1-cu130'
+    cuda = make_plan(cuda=True, cuda_version='13.0', cuda_arch='9.0')
+    assert cuda.cache_key == 'mmcv-2.1.0-cp311-torch2.14.1-cu130-sm90'
+    assert make_plan(cuda=True, cuda_version='13.0', cuda_arch='8.0;8.6+PTX').cache_key == \
+        'mmcv-2.1.0-cp311-torch2.14.1-cu130-sm80_sm86ptx'
     assert make_plan(torch_version='2.9.1').cache_key != cpu.cache_key
     assert make_plan(python_tag='cp312').cache_key != cpu.cache_key
 

@@ -10,7 +10,6 @@ stock mmseg / mmpretrain ``tools/test.py``. A user's own config that inherits a 
 import os
 import pickle
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,63 +18,10 @@ import torch
 
 from mmsr.cli.upstream_tools import upstream_tool
 from mmsr.datasets import make_cifar_layout, make_cityscapes_layout, make_imagenet_layout
+from tool_runs import (REPO, TOOLS, cityscapes_options, imagenet_options, loader_options, python,
+                       run)
 
-REPO = Path(__file__).resolve().parents[2]
-TOOLS = REPO / 'tools'
 CIFAR_RUNNER = Path(__file__).with_name('run_with_synthetic_cifar.py')
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-
-
-
-def run(args, cwd, expect_rc=0, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if k != 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'}
-    env['PYTHONPATH'] = str(REPO)
-    env.update(env_extra or {})
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    output = result.stdout + result.stderr
-    assert result.returncode == expect_rc, output[-4000:]
-    return output
-
-
-def python(*args):
-    return [sys.executable, *map(str, args)]
-
-
-def loader_options(root, data_root_keys=LOADERS):
-    options = [f'{loader}.dataset.data_root={root}' for loader in data_root_keys]
-    for loader in LOADERS:
-        options += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return options
-
-
-def cityscapes_options(root, iters=2):
-    """Size-only overrides of the shipped Cityscapes configs: 128x256 images, 64x128 crops,
-    BN instead of SyncBN (one CPU process), no ImageNet-pretrained download."""
-    crop = '(64,128)'
-    return loader_options(root) + [
-        'train_dataloader.dataset.pipeline.2.scale=(256,128)',
-        f'train_dataloader.dataset.pipeline.3.crop_size={crop}',
-        'val_dataloader.dataset.pipeline.1.scale=(256,128)',
-        'test_dataloader.dataset.pipeline.1.scale=(256,128)',
-        f'model.data_preprocessor.size={crop}', f'model.backbone.sr_cfg.input_size={crop}',
-        'model.pretrained=None', 'model.backbone.norm_cfg.type=BN',
-        'model.decode_head.norm_cfg.type=BN', 'model.auxiliary_head.norm_cfg.type=BN',
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-        f'default_hooks.checkpoint.interval={iters}', 'default_hooks.logger.interval=1']
-
-
-def imagenet_options(root):
-    """Size-only overrides of the shipped ImageNet configs: 32x32 crops, 3 classes."""
-    return loader_options(root) + [
-        'train_dataloader.dataset.pipeline.1.scale=32',
-        'val_dataloader.dataset.pipeline.1.scale=36',
-        'val_dataloader.dataset.pipeline.2.crop_size=32',
-        'test_dataloader.dataset.pipeline.1.scale=36',
-        'test_dataloader.dataset.pipeline.2.crop_size=32',
-        'model.backbone.sr_cfg.input_size=(32,32)', 'model.head.num_classes=3',
-        'train_dataloader.batch_size=4', 'val_dataloader.batch_size=4',
-        'test_dataloader.batch_size=4', 'val_evaluator.topk=(1,)', 'test_evaluator.topk=(1,)',
-        'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1']
 
 
 @pytest.fixture(scope='module')
@@ -172,7 +118,7 @@ def test_cifar_train_best_on_val_and_test(config, num_classes, tmp_path):
     config = REPO / 'configs' / config
     work = tmp_path / 'work'
     # Training and validation read the two parts of the split (TrainValSplit wraps the dataset).
-    options = ['--cfg-options', *loader_options(root, ['test_dataloader']),
+    options = ['--cfg-options', *loader_options(root, ['test_dataloader'], workers=False),
                f'train_dataloader.dataset.dataset.data_root={root}',
                f'val_dataloader.dataset.dataset.data_root={root}', 'train_dataloader.batch_size=32',
                'val_dataloader.batch_size=32', 'test_dataloader.batch_size=32',

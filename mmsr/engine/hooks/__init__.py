@@ -1,3 +1,4 @@
-from .rng_state_hook import RNGStateHook
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .step_seed_hook import StepSeedHook
 
-__all__ = ['RNGStateHook']
+__all__ = ['AtomicCheckpointHook', 'StepSeedHook']

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from ...errors import CheckpointMismatchError, ConfigError, InputError
 from ...torch_features import autocast_enabled
 from ...utils.size import SizeLike, to_size
+from .sr_recall_kernel import kernel_applies, recall_add
 
 
 def build_activation(act_cfg: Optional[dict]) -> Optional[nn.Module]:
@@ -115,6 +116,9 @@ class SRBlock(BaseModule):
 
     ``fast_paths = False`` (class or block) runs the plain path only: the squeeze as a
     convolution and ``x + recall(w)``; tests and ``benchmark.py --plain-sr`` compare the two.
+    The fast paths: the squeeze as a batched product; the recall and addition as one Triton
+    kernel for CUDA inference (:mod:`~mmsr.models.layers.sr_recall_kernel`), else one fused
+    ``addmm`` (fp32/fp64 without autocast). Training keeps torch's autograd.
     """
 
     fast_paths: bool = True
@@ -185,8 +189,12 @@ class SRBlock(BaseModule):
                           f'is {self.memory_size[0]}x{self.memory_size[1]}; the memory is '
                           'resampled. Set memory_size (or sr_cfg input_size) to the training '
                           'feature size.', stacklevel=2)
-        if (self.fast_paths and size == self.memory_size and x.is_contiguous()
-                and not autocast_enabled(x.device.type)):
+        fusable = self.fast_paths and size == self.memory_size and x.is_contiguous()
+        if fusable and kernel_applies(x, self.memory):
+            # Fast path (CUDA inference): recall and addition in one Triton kernel that reads
+            # x and M once and writes the output once (sr_recall_kernel.py).
+            out = recall_add(x, weights, self.memory)
+        elif fusable and not autocast_enabled(x.device.type):
             # Fast path: the recall and the addition as one fused addmm,
             # x.view(B, C*H*W) + w @ M.view(P, C*H*W), without the recalled map in between.
             memory = self.memory.flatten(1)
