@@ -38,9 +38,10 @@ def _is_complete(path: str) -> bool:
 
 def _step_checkpoints(folders: List[str]) -> List[str]:
     """``epoch_N.pth`` / ``iter_N.pth`` in ``folders``, newest (largest N) first."""
-    found = {osp.normpath(p) for folder in folders for p in glob.glob(osp.join(folder, '*.pth'))
-             if _STEP_NAME.match(osp.basename(p))}
-    return sorted(found, key=lambda p: -int(_STEP_NAME.match(osp.basename(p)).group(1)))
+    steps = {osp.normpath(path): int(match.group(1))
+             for folder in folders for path in glob.glob(osp.join(folder, '*.pth'))
+             for match in [_STEP_NAME.match(osp.basename(path))] if match}
+    return sorted(steps, key=lambda path: -steps[path])
 
 
 def checkpoint_to_resume(work_dir: str) -> Tuple[Optional[str], Optional[str]]:

@@ -19,11 +19,13 @@ STEP, MAIN_PROCESS_DATA, WORKER = 0, 1, 2
 
 def seed_everything(entropy: Sequence[int]) -> None:
     """Seed torch (CPU and CUDA), numpy and ``random`` from a tuple of non-negative ints.
-    (Not ``torch.manual_seed``: its checks of every other backend cost ~0.17 ms a call.)"""
+    (Not ``torch.manual_seed``: its checks of every other backend cost ~0.17 ms a call.) CUDA's
+    generators are seeded where CUDA is initialized: not in a dataloader worker forked from a
+    CUDA process, where CUDA must not be touched."""
     words = np.random.SeedSequence([int(e) & 0xFFFFFFFFFFFFFFFF for e in entropy]
                                    ).generate_state(3, np.uint64)
     torch.default_generator.manual_seed(int(words[0]))
-    if torch.cuda.is_available():
+    if torch.cuda.is_initialized():
         torch.cuda.manual_seed_all(int(words[0]))
     np.random.seed(int(words[1]) & 0xFFFFFFFF)
     random.seed(int(words[2]))
