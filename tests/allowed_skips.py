@@ -10,7 +10,10 @@ NO_ONNX = ('ONNX export: onnx, onnxscript and onnxruntime are pinned in the main
 NO_TRITON_INTERPRETER = ('the Triton kernel runs under TRITON_INTERPRET=1 (Triton >= 3) on '
                          'the CPU; the torch 2.1 lane has Triton 2.1')
 
-ALLOWED = (NO_ALLOW_LIST, NO_ONNX, NO_TRITON_INTERPRETER)
+NO_CUDA = ('GPU test (marker gpu): no CUDA device is visible here; make test runs it where one is '
+           '(docs/testing.md, "GPU checks")')
+
+ALLOWED = (NO_ALLOW_LIST, NO_ONNX, NO_TRITON_INTERPRETER, NO_CUDA)
 
 HAS_ONNX = all(importlib.util.find_spec(name) is not None
                for name in ('onnx', 'onnxscript', 'onnxruntime'))

@@ -10,9 +10,14 @@ TOOLS = REPO / 'tools'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
+def with_repo_path():
+    """PYTHONPATH with the repo first (packages put on the path by hand stay after it)."""
+    return os.pathsep.join([str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p])
+
+
 def run(args, cwd, expect_rc=0, env_extra=None):
     env = {k: v for k, v in os.environ.items() if k != 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'}
-    env['PYTHONPATH'] = str(REPO)
+    env['PYTHONPATH'] = with_repo_path()
     env.update(env_extra or {})
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr

@@ -30,6 +30,8 @@ Usage (inside the environment that has torch)::
     python tools/install_mmcv.py            # version from requirements/stack.txt ($MMSR_STACK)
     python tools/install_mmcv.py --version 2.1.0 --cuda auto --jobs 2
     python tools/install_mmcv.py --dry-run  # print the decisions only
+    python tools/install_mmcv.py --source-only --cache-dir DIR   # fetch the source to carry
+    python tools/install_mmcv.py --offline --cache-dir DIR --target SITE  # no package index
 
 Only the standard library is used at module level, so the decision functions are unit-tested
 without torch.
@@ -45,6 +47,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -237,14 +240,19 @@ def sdist_link(index_page: str, page_url: str, filename: str) -> str:
                        f'{STACK_FILE} or set PIP_INDEX_URL to an index that has it.')
 
 
-def fetch_source(version: str, cache_dir: Path) -> Path:
-    """The mmcv sdist, downloaded once into the cache and checked against its known sha256.
+def fetch_source(version: str, cache_dir: Path, download: bool = True) -> Path:
+    """The mmcv sdist, downloaded once into the cache and checked against its known sha256
+    (``download=False``: it must be there already).
 
     Fetched from the simple index directly: ``pip download`` would run mmcv's setup.py to read
     its metadata, which fails before the source is patched.
     """
     filename = f'mmcv-{version}.tar.gz'
     target = cache_dir / 'sdist' / filename
+    if not target.is_file() and not download:
+        raise InstallError(f'{target} is missing and --offline downloads nothing: put mmcv\'s '
+                           f'source there (python tools/install_mmcv.py --source-only '
+                           f'--cache-dir DIR on a machine with a package index).')
     if not target.is_file():
         page_url = f'{index_url()}/mmcv/'
         print(f'Downloading {filename} from {page_url}', flush=True)
@@ -317,9 +325,21 @@ def main(argv: list[str] | None = None) -> int:
         'MMSR_CACHE_DIR', Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'mmsr')))
     parser.add_argument('--rebuild', action='store_true', help='ignore a cached wheel')
     parser.add_argument('--dry-run', action='store_true', help='print the decisions and stop')
+    parser.add_argument('--source-only', action='store_true',
+                        help='download and check the mmcv source into the cache, then stop '
+                             '(to carry it to a machine without a package index)')
+    parser.add_argument('--offline', action='store_true',
+                        help='use the build tools and mmcv\'s dependencies already installed '
+                             'and the source already in the cache; download nothing')
+    parser.add_argument('--target', type=Path,
+                        help='install the wheel into this folder (pip --target, no '
+                             'dependencies) instead of the environment')
     args = parser.parse_args(argv)
     try:
         args.version = args.version or pinned_version('mmcv')
+        if args.source_only:
+            print(f'mmcv {args.version} source: {fetch_source(args.version, args.cache_dir)}')
+            return 0
         plan = make_plan(args)
         arch = f' for sm {plan.cuda_arch}' if plan.cuda else ''
         print(f'mmcv {plan.mmcv_version}: {plan.flavour} ops{arch}, -std={plan.cxx_std}, '
@@ -329,18 +349,30 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         wheel = None if args.rebuild else cached_wheel(args.cache_dir, plan)
         if wheel is None:
-            _pip('install', '-q', '-c', str(STACK_FILE), *BUILD_TOOLS)
-            sdist = fetch_source(plan.mmcv_version, args.cache_dir)
+            if not args.offline:
+                _pip('install', '-q', '-c', str(STACK_FILE), *BUILD_TOOLS)
+            sdist = fetch_source(plan.mmcv_version, args.cache_dir, download=not args.offline)
             print(f'Building mmcv from {sdist} ({plan.flavour} ops; about 20 minutes on 2 '
                   'cores for CPU ops)...',
                   flush=True)
+            started = time.monotonic()
             wheel = build_wheel(plan, sdist, args.cache_dir / plan.cache_key)
+            print(f'Built {wheel} in {time.monotonic() - started:.0f} s '
+                  f'({wheel.stat().st_size / 2**20:.1f} MiB)', flush=True)
         else:
             print(f'Reusing cached wheel {wheel}', flush=True)
+        if args.target:
+            _pip('install', '-q', '--no-deps', '--no-index', '--upgrade', '--target',
+                 str(args.target), str(wheel))
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+                [str(args.target), os.environ.get('PYTHONPATH', '')]))
+            _run([sys.executable, '-c', check_code(plan.cuda)], env=env)
+            return 0
         # The wheel itself replaces any mmcv already there; then its runtime requirements
         # (mmengine, opencv-python, ...) are filled in within the pins.
         _pip('install', '--no-deps', '--force-reinstall', str(wheel))
-        _pip('install', '-q', '-c', str(STACK_FILE), str(wheel))
+        if not args.offline:
+            _pip('install', '-q', '-c', str(STACK_FILE), str(wheel))
         check_installed(plan)
     except InstallError as exc:
         print(f'install_mmcv: error: {exc}', file=sys.stderr)

@@ -247,14 +247,16 @@ def make_step(model: nn.Module, forward: Callable[[], object], train: bool, amp:
 def benchmark(subject: Subject, device: str = 'cpu', batch_size: int = 1,
               modes: Sequence[str] = ('inference', 'train'), repeats: int = 20,
               warmup: int = 3, amp: bool = False, channels_last: bool = False,
-              plain_sr: bool = False) -> Dict[str, object]:
+              plain_sr: bool = False, triton_recall: bool = False) -> Dict[str, object]:
     """Per mode: both networks' median time and spread, the paired SR/baseline ratio, the SR
     blocks' time inside the network and their floor, peak CUDA memory, and (training) the
     activation memory saved for backward. ``plain_sr``: the SR blocks without their fast
-    paths (``SRBlock.fast_paths = False``)."""
+    paths (``SRBlock.fast_paths = False``); ``triton_recall``: with the Triton recall kernel
+    (``SRBlock.triton_recall``, CUDA inference)."""
     device = torch.device(device)
     for block in subject.blocks:
         block.fast_paths = not plain_sr
+        block.triton_recall = triton_recall
     layout = torch.channels_last if channels_last else torch.contiguous_format
     for net in (subject.baseline, subject.sr):
         net.to(device, memory_format=layout)
@@ -262,7 +264,7 @@ def benchmark(subject: Subject, device: str = 'cpu', batch_size: int = 1,
     report: Dict[str, object] = dict(
         subject=subject.title, device=str(device), batch_size=batch_size,
         input_size=list(subject.input_size), amp=amp, channels_last=channels_last,
-        sr_fast_paths=not plain_sr,
+        sr_fast_paths=not plain_sr, sr_triton_recall=triton_recall,
         threads=torch.get_num_threads(), torch=torch.__version__,
         gpu=torch.cuda.get_device_name(device) if device.type == 'cuda' else None)
     for mode in modes:
@@ -297,7 +299,8 @@ def format_report(report: Dict[str, object]) -> str:
     size = 'x'.join(map(str, report['input_size']))
     options = [', bf16 autocast' if report['amp'] else '',
                ', channels_last' if report['channels_last'] else '',
-               '' if report['sr_fast_paths'] else ', SR without its fast paths']
+               '' if report['sr_fast_paths'] else ', SR without its fast paths',
+               ', SR with the Triton recall kernel' if report.get('sr_triton_recall') else '']
     lines = [f'{report["subject"]}: baseline vs SR on {report["gpu"] or report["device"]} '
              f'({report["threads"]} CPU threads, torch {report["torch"]}), batch '
              f'{report["batch_size"]}, {size} input{"".join(options)}']

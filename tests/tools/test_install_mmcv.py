@@ -200,3 +200,23 @@ def test_setup_env_pins_and_reuse_logic_are_wired():
     ci = (REPO / '.ci' / 'run').read_text()
     assert 'make test' in ci and 'set -euo pipefail' in ci
     assert '.venv*/' in (REPO / '.gitignore').read_text()  # .venv/ and the lanes' .venv-*/
+
+
+@pytest.mark.gpu
+def test_full_mmcv_runs_its_cuda_ops():
+    """The installed mmcv has CUDA ops for this GPU: nms and roi_align on CUDA tensors equal
+    the CPU ops."""
+    import torch
+    from mmcv.ops import nms, roi_align
+    torch.manual_seed(0)
+    xy = torch.rand(64, 2) * 50
+    boxes = torch.cat([xy, xy + torch.rand(64, 2) * 30 + 1], 1)
+    scores = torch.rand(64)
+    keep_cpu = nms(boxes, scores, 0.5)[1]
+    keep_cuda = nms(boxes.cuda(), scores.cuda(), 0.5)[1]
+    assert keep_cuda.is_cuda and keep_cuda.cpu().tolist() == keep_cpu.tolist()
+    features = torch.randn(2, 8, 32, 32)
+    rois = torch.cat([torch.tensor([[0.], [1.], [1.]]), boxes[:3] / 3], 1)
+    pooled = roi_align(features, rois, (7, 7), 1.0, 2, 'avg', True)
+    pooled_cuda = roi_align(features.cuda(), rois.cuda(), (7, 7), 1.0, 2, 'avg', True)
+    torch.testing.assert_close(pooled_cuda.cpu(), pooled, rtol=1e-5, atol=1e-5)

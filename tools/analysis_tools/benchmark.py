@@ -36,7 +36,8 @@ def main(argv=None) -> int:
     parser.add_argument('--hidden-channels', type=int, default=16,
                         help='h, with --torchvision-resnet50 (default 16)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--batch-size', type=int, nargs='+', default=[1],
+                        help='one or more batch sizes, each benchmarked in turn')
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help='input size (default: the training input size of the config)')
     parser.add_argument('--modes', nargs='+', default=['inference', 'train'],
@@ -48,6 +49,9 @@ def main(argv=None) -> int:
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--plain-sr', action='store_true',
                         help="the SR blocks without their fast paths (SRBlock.fast_paths)")
+    parser.add_argument('--triton-recall', action='store_true',
+                        help='the SR blocks with the Triton recall kernel (CUDA inference; '
+                             'SRBlock.triton_recall)')
     args = parser.parse_args(argv)
 
     def run() -> int:
@@ -63,10 +67,13 @@ def main(argv=None) -> int:
                                                    args.shape[0] if args.shape else 224)
         else:
             subject = config_subject(parsed_config(args), args.shape)
-        report = benchmark(subject, args.device, args.batch_size, args.modes, args.repeats,
-                           args.warmup, args.amp, args.channels_last, args.plain_sr)
-        print(format_report(report))
-        write_json(args.json, report)
+        reports = []
+        for batch_size in args.batch_size:
+            reports.append(benchmark(subject, args.device, batch_size, args.modes, args.repeats,
+                                     args.warmup, args.amp, args.channels_last, args.plain_sr,
+                                     args.triton_recall))
+            print(format_report(reports[-1]), flush=True)
+        write_json(args.json, reports[0] if len(reports) == 1 else reports)
         return 0
 
     return run_cli('benchmark.py', run)

@@ -22,7 +22,7 @@ from ...utils.size import to_size
 from ..layers import SRBlock
 
 SR_CFG_KEYS = {'after_stage', 'num_memory_blocks', 'hidden_channels', 'memory_size',
-               'input_size', 'act_cfg', 'enabled'}
+               'input_size', 'act_cfg', 'enabled', 'triton_recall'}
 
 
 def output_module(stage: nn.Module) -> nn.Module:
@@ -121,7 +121,8 @@ class SRBackboneMixin(StageDropoutMixin):
             memory_size=(H, W))``, ``M`` counted from 1 as in the paper (ResNet: after
             ``layerM``). Instead of ``memory_size``, ``input_size=(H, W)``: the training input
             (crop) size, from which the memory size follows by the backbone's strides.
-            ``act_cfg`` and ``enabled`` are passed to the block. ``None``: no SR block.
+            ``act_cfg``, ``enabled`` and ``triton_recall`` are passed to the block. ``None``:
+            no SR block.
         stage_dropout_cfg: see :class:`StageDropoutMixin`. Where it meets the SR block, dropout
             comes first (the SR block sees, and adds memory to, the dropped map).
     """

@@ -109,6 +109,8 @@ class SRBlock(BaseModule):
             first layer "linearly transforms the feature map".
         enabled: ``False`` returns the input unchanged (the paper's ablation, "removing the SR
             block"); the parameters stay, so a trained checkpoint still loads.
+        triton_recall: run the recall and addition as one Triton kernel on CUDA at inference
+            (:mod:`~mmsr.models.layers.sr_recall_kernel`). Default ``False``: an opt-in.
         init_cfg: mmengine init config; normally ``None``.
 
     Shapes: ``(B, C, H, W) -> (B, C, H, W)``; with ``return_weights=True`` also the memory
@@ -116,16 +118,17 @@ class SRBlock(BaseModule):
 
     ``fast_paths = False`` (class or block) runs the plain path only: the squeeze as a
     convolution and ``x + recall(w)``; tests and ``benchmark.py --plain-sr`` compare the two.
-    The fast paths: the squeeze as a batched product; the recall and addition as one Triton
-    kernel for CUDA inference (:mod:`~mmsr.models.layers.sr_recall_kernel`), else one fused
-    ``addmm`` (fp32/fp64 without autocast). Training keeps torch's autograd.
+    The fast paths: the squeeze as a batched product; the recall and addition as one fused
+    ``addmm`` (fp32/fp64 without autocast), or, with ``triton_recall=True``, one Triton kernel
+    for CUDA inference. Training keeps torch's autograd.
     """
 
     fast_paths: bool = True
 
     def __init__(self, in_channels: int, memory_size: SizeLike, num_memory_blocks: int = 2,
                  hidden_channels: int = 16, act_cfg: Optional[dict] = None,
-                 enabled: bool = True, init_cfg: Optional[dict] = None) -> None:
+                 enabled: bool = True, triton_recall: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         for name, value in (('in_channels', in_channels), ('num_memory_blocks', num_memory_blocks),
                             ('hidden_channels', hidden_channels)):
@@ -136,6 +139,7 @@ class SRBlock(BaseModule):
         self.num_memory_blocks = num_memory_blocks
         self.hidden_channels = hidden_channels
         self.enabled = bool(enabled)
+        self.triton_recall = bool(triton_recall)
         height, width = self.memory_size
         self.squeeze = SRSqueeze(in_channels)
         self.remember = SRRemember(height * width, hidden_channels, num_memory_blocks, act_cfg)
@@ -156,8 +160,9 @@ class SRBlock(BaseModule):
     def extra_repr(self) -> str:
         return (f'in_channels={self.in_channels}, memory_size={self.memory_size}, '
                 f'num_memory_blocks={self.num_memory_blocks}, '
-                f'hidden_channels={self.hidden_channels}' + ('' if self.enabled else
-                                                             ', enabled=False'))
+                f'hidden_channels={self.hidden_channels}'
+                + ('' if self.enabled else ', enabled=False')
+                + (', triton_recall=True' if self.triton_recall else ''))
 
     # --- the paper's three steps ---------------------------------------------------------
     def memory_weights(self, x: Tensor) -> Tensor:
@@ -190,7 +195,7 @@ class SRBlock(BaseModule):
                           'resampled. Set memory_size (or sr_cfg input_size) to the training '
                           'feature size.', stacklevel=2)
         fusable = self.fast_paths and size == self.memory_size and x.is_contiguous()
-        if fusable and kernel_applies(x, self.memory):
+        if fusable and self.triton_recall and kernel_applies(x, self.memory):
             # Fast path (CUDA inference): recall and addition in one Triton kernel that reads
             # x and M once and writes the output once (sr_recall_kernel.py).
             out = recall_add(x, weights, self.memory)
