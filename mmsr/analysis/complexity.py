@@ -22,6 +22,9 @@ from torch import nn
 from ..models.layers import SRBlock
 from .sr_models import build_sr_and_baseline, default_input_size, sr_block_inputs, sr_blocks
 
+#: the input is 1, 2 and 3 times input_size / PROBE_DIVISOR in the small-input FLOP count
+PROBE_DIVISOR = 32
+
 
 def sr_block_params_formula(block: SRBlock) -> int:
     (height, width), c, p, h = block.memory_size, block.in_channels, \
@@ -44,6 +47,35 @@ def _flop_analyzer(model: nn.Module, input_size: Tuple[int, int]) -> FlopAnalyze
     what ``get_model_complexity_info`` runs)."""
     analyzer = FlopAnalyzer(model.eval(), (torch.zeros(1, 3, *input_size), ))
     return analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+
+
+def fully_convolutional_flops(model: nn.Module, input_size: Tuple[int, int]) -> int:
+    """mmengine's FLOPs of a fully convolutional model (a segmentor without SR) at
+    ``input_size``, counted on three small inputs of its aspect: such a model's FLOPs are affine
+    in the pixel count (each layer works per pixel; a pooled branch adds a constant), which two
+    inputs fix and the third checks. Counted at ``input_size`` itself where the check fails or
+    the size is not a multiple of :data:`PROBE_DIVISOR`."""
+    height, width = input_size
+    if height % PROBE_DIVISOR or width % PROBE_DIVISOR:
+        return int(_flop_analyzer(model, input_size).total())
+    unit = (height // PROBE_DIVISOR, width // PROBE_DIVISOR)
+    counts = [int(_flop_analyzer(model, (unit[0] * k, unit[1] * k)).total()) for k in (1, 2, 3)]
+    per_unit_area = (counts[1] - counts[0]) // 3  # k*k units of area: 4 - 1
+    constant = counts[0] - per_unit_area
+    if counts[2] != constant + 9 * per_unit_area or (counts[1] - counts[0]) % 3:
+        return int(_flop_analyzer(model, input_size).total())
+    return constant + PROBE_DIVISOR**2 * per_unit_area
+
+
+def flops_overhead(cfg: Config) -> Dict[str, object]:
+    """The FLOPs the config's SR blocks add to its baseline at the training input size, where
+    each block sees its memory size and adds its closed-form FLOPs."""
+    input_size = tuple(default_input_size(cfg))
+    model, baseline = build_sr_and_baseline(cfg)
+    base = fully_convolutional_flops(baseline.eval(), input_size)
+    added = sum(sr_block_flops_formula(block) for _, block in sr_blocks(model))
+    return dict(input_size=list(input_size), baseline_flops=base, delta_flops=added,
+                delta_flops_percent=100.0 * added / base)
 
 
 def complexity_report(cfg: Config, input_size: Tuple[int, int] = None) -> Dict[str, object]:

@@ -1,11 +1,15 @@
 """What the SR memory recalls, from a trained model and a dataset: the paper's Figures 2-7.
 
-For every SR block of the model, over the images of a dataset:
+For every SR block of the model, over the images of a dataset, per chosen class and over all
+images:
 
 * **softmax weights** (Figures 2, 5-7): mean and std over images of the weights ``w`` (B x P)
-  the block gives its P memory blocks, per chosen class and over all images;
-* **channel activation** (Figure 3): the channel-wise mean of the block's input ``X`` and
-  output ``Y = X + Mbar`` (mean over images and positions), and their delta;
+  the block gives its P memory blocks;
+* **channel activation** (Figure 3): the channel-wise mean activation of the block's input
+  ``X`` and output ``Y = X + Mbar`` (each image's mean over positions, averaged over the
+  images), their delta, the delta in % of the mean absolute input activation
+  (``relative_delta``), and its mean absolute value, the class's **relative shift** (the
+  paper's "shift by 2% to 10%"; the paper does not say what its percentage is relative to);
 * **memory channel activity** (Figure 4): the mean over positions of each memory block
   ``M_i`` per channel (from the weights alone).
 
@@ -43,9 +47,10 @@ class _Running:
         self.count, self.total, self.squares = 0, 0.0, 0.0
 
     def add(self, rows: np.ndarray) -> None:
+        rows = rows.astype(np.float64)
         self.count += rows.shape[0]
         self.total = self.total + rows.sum(0)
-        self.squares = self.squares + (rows.astype(np.float64)**2).sum(0)
+        self.squares = self.squares + (rows**2).sum(0)
 
     def mean(self) -> List[float]:
         return (np.asarray(self.total) / max(self.count, 1)).tolist()
@@ -56,17 +61,29 @@ class _Running:
         return np.sqrt(np.clip(var, 0, None)).tolist()
 
 
+def channel_activation(before: np.ndarray, after: np.ndarray) -> Dict[str, object]:
+    """Figure 3's numbers from the channel means before and after the block."""
+    delta = after - before
+    scale = np.abs(before).mean()
+    relative = 100.0 * delta / scale if scale > 0 else np.zeros_like(delta)
+    return dict(before=before.tolist(), after=after.tolist(), delta=delta.tolist(),
+                relative_delta=relative.tolist(),
+                relative_shift=float(np.abs(relative).mean()))
+
+
 class MemoryRecallCollector:
-    """Forward hooks on every SR block that accumulate the statistics above."""
+    """Forward hooks on every SR block that accumulate the statistics above, per class."""
+
+    KINDS = ('weights', 'before', 'after')
 
     def __init__(self, model: nn.Module) -> None:
         self.blocks = sr_blocks(model)
         if not self.blocks:
             raise ConfigError('the model has no SR block to analyse.')
-        self.weights = {name: defaultdict(_Running) for name, _ in self.blocks}
-        self.before = {name: _Running() for name, _ in self.blocks}
-        self.after = {name: _Running() for name, _ in self.blocks}
-        self._batch: Dict[str, Tensor] = {}
+        #: block name -> kind -> class index or 'all' -> running sums of per-image rows
+        self.stats = {name: {kind: defaultdict(_Running) for kind in self.KINDS}
+                      for name, _ in self.blocks}
+        self._batch: Dict[str, Dict[str, np.ndarray]] = defaultdict(dict)
         self._handles = []
         for name, block in self.blocks:
             # The block's own remember step reports the weights it computed (no second pass).
@@ -75,24 +92,31 @@ class MemoryRecallCollector:
 
     def _weights_hook(self, name: str):
         def hook(remember, inputs, weights: Tensor) -> None:
-            self._batch[name] = weights.float().cpu()
+            self._batch[name]['weights'] = weights.float().cpu().numpy()
         return hook
 
     def _activation_hook(self, name: str):
         def hook(block, inputs, output: Tensor) -> None:
-            self.before[name].add(inputs[0].float().mean((2, 3)).cpu().numpy())
-            self.after[name].add(output.float().mean((2, 3)).cpu().numpy())
+            self._batch[name]['before'] = inputs[0].float().mean((2, 3)).cpu().numpy()
+            self._batch[name]['after'] = output.float().mean((2, 3)).cpu().numpy()
         return hook
 
+    @property
+    def seen_classes(self) -> List[int]:
+        """The classes at least one image belonged to."""
+        name = self.blocks[0][0]
+        return sorted(label for label in self.stats[name]['weights'] if label != 'all')
+
     def add_labels(self, classes_per_image: Sequence[Sequence[int]]) -> None:
-        """Assign the weights of the batch just run to ``'all'`` and to each image's classes."""
-        for name, weights in self._batch.items():
-            rows = weights.numpy()
-            self.weights[name]['all'].add(rows)
-            for row, classes in zip(rows, classes_per_image):
-                for label in set(classes):
-                    self.weights[name][label].add(row[None])
-        self._batch = {}
+        """Assign the batch just run to ``'all'`` and to each image's classes."""
+        for name, batch in self._batch.items():
+            for kind, rows in batch.items():
+                stats = self.stats[name][kind]
+                stats['all'].add(rows)
+                for row, classes in zip(rows, classes_per_image):
+                    for label in set(classes):
+                        stats[label].add(row[None])
+        self._batch = defaultdict(dict)
 
     def remove(self) -> None:
         for handle in self._handles:
@@ -101,22 +125,23 @@ class MemoryRecallCollector:
     def results(self, class_names: Sequence[str], chosen: Sequence[int]) -> Dict[str, object]:
         out: Dict[str, object] = {}
         for name, block in self.blocks:
-            memory = block.memory.detach().float().cpu()
-            per_class = {}
+            stats = self.stats[name]
+            weights, activation = {}, {}
             for label in ['all', *chosen]:
-                stats = self.weights[name].get(label)
-                if stats is None or stats.count == 0:
-                    continue
+                if label not in stats['weights']:
+                    continue  # no image of the class
                 key = 'all' if label == 'all' else class_names[label]
-                per_class[key] = dict(images=stats.count, mean=stats.mean(), std=stats.std())
-            before, after = np.asarray(self.before[name].mean()), np.asarray(
-                self.after[name].mean())
+                runs = stats['weights'][label]
+                weights[key] = dict(images=runs.count, mean=runs.mean(), std=runs.std())
+                activation[key] = dict(images=runs.count, **channel_activation(
+                    np.asarray(stats['before'][label].mean()),
+                    np.asarray(stats['after'][label].mean())))
             out[name] = dict(
                 num_memory_blocks=block.num_memory_blocks, in_channels=block.in_channels,
-                memory_size=list(block.memory_size), softmax_weights=per_class,
-                channel_mean_before=before.tolist(), channel_mean_after=after.tolist(),
-                channel_mean_delta=(after - before).tolist(),
-                memory_channel_activity=memory.mean((2, 3)).tolist())
+                memory_size=list(block.memory_size), softmax_weights=weights,
+                channel_activation=activation,
+                memory_channel_activity=block.memory.detach().float().cpu().mean(
+                    (2, 3)).tolist())
         return out
 
 
@@ -169,14 +194,21 @@ def plot(results: Dict[str, object], out_dir: Path) -> List[Path]:
         ax.legend(fontsize=7)
         written.append(_save(fig, out_dir / f'{tag}_softmax_weights.png'))
 
-        fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True)
-        for ax, key, title in zip(axes, ('channel_mean_before', 'channel_mean_after',
-                                         'channel_mean_delta'),
-                                  ('before the SR block', 'after the SR block', 'delta')):
-            ax.plot(block[key], linewidth=0.7)
-            ax.set_ylabel(title, fontsize=8)
-        axes[0].set_title(f'{name}: channel-wise mean activation')
-        axes[-1].set_xlabel('channel')
+        activation = block['channel_activation']
+        fig, axes = plt.subplots(len(activation), 2, figsize=(11, 2.2 * len(activation) + 0.6),
+                                 sharex=True, squeeze=False)
+        for (left, right), (label, stats) in zip(axes, activation.items()):
+            left.plot(stats['before'], linewidth=0.7, label='before SR')
+            left.plot(stats['after'], linewidth=0.7, label='after SR')
+            left.set_ylabel(f'{label} ({stats["images"]})', fontsize=8)
+            right.plot(stats['relative_delta'], linewidth=0.7, color='tab:green')
+            right.axhline(0, color='gray', linewidth=0.5)
+            right.set_title(f'delta, % of the mean activation: shift '
+                            f'{stats["relative_shift"]:.2f}%', fontsize=8)
+        axes[0, 0].legend(fontsize=7)
+        axes[0, 0].set_title(f'{name}: channel-wise mean activation', fontsize=9)
+        for ax in axes[-1]:
+            ax.set_xlabel('channel')
         written.append(_save(fig, out_dir / f'{tag}_channel_activation.png'))
 
         activity = np.asarray(block['memory_channel_activity'])

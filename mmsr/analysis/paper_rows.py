@@ -3,9 +3,12 @@
 ``configs/paper_rows.csv`` has one line per shipped config: the table and row of the paper it
 reproduces (table ``-``: not a paper row), the row's printed SR setting (``M``, ``P``; ``h``),
 where our config puts the block (``after_stage``, counted from 1), the config it adds SR to
-(``baseline``), and what the paper prints for the row: its result and its parameter overhead
-(``paper_oh``, in %, relative to ``oh_vs`` where given, else to ``baseline``), with a ``note``
-where our figure and the paper's differ.
+(``baseline``), and what the paper prints for the row: its result, its parameter overhead
+(``paper_oh``, in %, relative to ``oh_vs`` where given, else to ``baseline``; only where the
+text prints it for the row) and its "computational" overhead (``paper_compute_oh``, in %), how
+it tested the row (``test_protocol``: ``single-scale``, or ``multi-scale flip`` as mmseg's
+``tools/test.py --tta`` does it), with a ``note`` where our figure and the paper's differ or
+the paper's is not the row's own.
 """
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ class PaperRow:
     paper_result: str
     paper_oh: Optional[float]
     oh_vs: str
+    paper_compute_oh: Optional[float]
+    test_protocol: str
     note: str
 
     @property
@@ -46,7 +51,7 @@ class PaperRow:
 def _value(name: str, text: str):
     if name in ('M', 'P', 'h', 'after_stage'):
         return int(text) if text else None
-    if name == 'paper_oh':
+    if name in ('paper_oh', 'paper_compute_oh'):
         return float(text) if text else None
     return text
 

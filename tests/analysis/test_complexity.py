@@ -64,3 +64,32 @@ def test_tool_writes_json(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert 'counted, mmengine and formula agree' in result.stdout
     assert json.loads(out.read_text())['delta_params'] == 17009  # M4 P8 after the 4th pool
+
+
+def test_fully_convolutional_flops_from_small_inputs_equal_the_direct_count(monkeypatch):
+    from mmsr.analysis import build_model, complexity
+    cfg = Config.fromfile(str(REPO / 'tests' / 'data' / 'configs' /
+                              'tiny_fcn_r18_sr_cityscapes.py'))
+    model = build_model(cfg, remove_sr(cfg.model)).eval()
+    count, sizes = complexity._flop_analyzer, []
+
+    def spy(net, size):
+        sizes.append(tuple(size))
+        return count(net, size)
+
+    monkeypatch.setattr(complexity, '_flop_analyzer', spy)
+    flops = complexity.fully_convolutional_flops(model, (256, 512))
+    assert sizes == [(8, 16), (16, 32), (24, 48)]  # counted small, not at 256x512
+    assert flops == int(count(model, (256, 512)).total())
+
+
+def test_tool_prints_the_papers_compute_overhead_beside_the_flops(capsys, tmp_path):
+    import runpy
+    tool = runpy.run_path(str(REPO / 'tools' / 'analysis_tools' / 'sr_complexity.py'))
+    assert tool['main']([str(REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'), '--shape', '64',
+                         '128', '--json', str(tmp_path / 'c.json')]) == 0
+    report = json.loads((tmp_path / 'c.json').read_text())
+    assert report['paper_compute_oh'] == 1.90
+    assert ('paper (F-CONV + SR): +1.90% computational overhead; the SR block adds '
+            f'{report["delta_flops_percent"]:+.4f}% FLOPs, so the paper\'s figure is most likely '
+            'time') in capsys.readouterr().out

@@ -1,5 +1,5 @@
-"""Memory analysis (the paper's Figures 2-7) from a checkpoint and a dataset, for a classifier
-and a segmentor."""
+"""Memory analysis (the paper's Figures 2-7, per class) from a checkpoint and a dataset, for a
+classifier and a segmentor."""
 import json
 from pathlib import Path
 
@@ -57,8 +57,10 @@ def test_analysis_writes_figures_and_numbers(kind, tmp_path, capfd):
     assert set(weights) == {'all', *classes}
     assert np.allclose(sum(weights['all']['mean']), 1.0, atol=1e-5)
     assert all(s >= 0 for stats in weights.values() for s in stats['std'])
-    delta = np.subtract(block['channel_mean_after'], block['channel_mean_before'])
-    assert np.allclose(block['channel_mean_delta'], delta)
+    activation = block['channel_activation']
+    assert set(activation) == {'all', *classes}
+    for stats in activation.values():
+        assert np.allclose(stats['delta'], np.subtract(stats['after'], stats['before']))
     assert np.allclose(block['memory_channel_activity'], memory.mean((2, 3)).numpy(), atol=1e-6)
     for figure in ('softmax_weights', 'channel_activation', 'memory_channel_activity'):
         assert (out / f'backbone_sr_block_{figure}.png').stat().st_size > 1000
@@ -66,7 +68,8 @@ def test_analysis_writes_figures_and_numbers(kind, tmp_path, capfd):
 
 def recomputed(config, checkpoint, root):
     """The classifier's statistics computed here from scratch: every SR input of the val set
-    collected, the block run once on all of them, and numpy's mean and (population) std."""
+    collected, the block run once on all of them, numpy's mean and (population) std of the
+    weights, and Figure 3's channel means, deltas and shifts, per class and over all images."""
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner, load_checkpoint
     cfg = Config.fromfile(str(config))
@@ -85,11 +88,16 @@ def recomputed(config, checkpoint, root):
             labels += [int(sample.gt_label) for sample in data['data_samples']]
         x = torch.cat(inputs)
         y, w = model.backbone.sr_block(x, return_weights=True)
-    w, labels = w.double().numpy(), np.array(labels)
-    weights = {'all': (w.mean(0), w.std(0))}
-    for index, name in enumerate(cfg.metainfo['classes']):
-        weights[name] = (w[labels == index].mean(0), w[labels == index].std(0))
-    return weights, x.mean((0, 2, 3)).numpy(), y.mean((0, 2, 3)).numpy()
+    w, x, y, labels = w.double().numpy(), x.double().numpy(), y.double().numpy(), np.array(labels)
+    expected = {}
+    masks = {'all': np.ones(len(labels), bool)}
+    masks.update({name: labels == index for index, name in enumerate(cfg.metainfo['classes'])})
+    for name, mask in masks.items():
+        before, after = x[mask].mean((0, 2, 3)), y[mask].mean((0, 2, 3))
+        relative = 100 * (after - before) / np.abs(before).mean()
+        expected[name] = dict(weights=(w[mask].mean(0), w[mask].std(0)), before=before,
+                              after=after, relative=relative, shift=np.abs(relative).mean())
+    return expected
 
 
 def test_classifier_statistics_equal_an_independent_computation(tmp_path):
@@ -103,13 +111,21 @@ def test_classifier_statistics_equal_an_independent_computation(tmp_path):
                      f'val_dataloader.dataset.data_root={root}']) == 0
     block = json.loads((out / 'sr_memory_analysis.json').read_text())['sr_blocks'][
         'backbone.sr_block']
-    weights, before, after = recomputed(config, tmp_path / 'model.pth', root)
-    for name, (mean, std) in weights.items():
-        np.testing.assert_allclose(block['softmax_weights'][name]['mean'], mean, atol=1e-6)
-        np.testing.assert_allclose(block['softmax_weights'][name]['std'], std, atol=1e-5)
-    assert weights['all'][1].max() > 1e-3  # the weights vary over images: a real check
-    np.testing.assert_allclose(block['channel_mean_before'], before, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(block['channel_mean_after'], after, rtol=1e-5, atol=1e-6)
+    expected = recomputed(config, tmp_path / 'model.pth', root)
+    assert set(expected) == set(block['softmax_weights']) == set(block['channel_activation'])
+    for name, want in expected.items():
+        weights, activation = block['softmax_weights'][name], block['channel_activation'][name]
+        np.testing.assert_allclose(weights['mean'], want['weights'][0], atol=1e-6)
+        np.testing.assert_allclose(weights['std'], want['weights'][1], atol=1e-5)
+        # Figure 3: the class's channel means before and after the block, and their shift
+        np.testing.assert_allclose(activation['before'], want['before'], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(activation['after'], want['after'], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(activation['relative_delta'], want['relative'], rtol=1e-4,
+                                   atol=1e-4)
+        assert activation['relative_shift'] == pytest.approx(want['shift'], rel=1e-4)
+    assert expected['all']['weights'][1].max() > 1e-3  # the weights vary over images
+    shifts = [want['shift'] for name, want in expected.items() if name != 'all']
+    assert max(shifts) - min(shifts) > 1e-3  # the classes' shifts differ: a real per-class check
 
 
 def test_class_choice():

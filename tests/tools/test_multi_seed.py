@@ -2,6 +2,7 @@
 with the repo's tools on generated ImageNet-layout data, reported as mean ± std."""
 import json
 import re
+import runpy
 import statistics
 import subprocess
 import sys
@@ -72,3 +73,38 @@ def test_baseline_comes_from_the_paper_rows(tmp_path):
     assert 'no test result for seed 0 of resnet18-d2d_1xb128_cifar100.py' in err
     _, err = run(SR, '--work-dir', tmp_path, expect_rc=2)
     assert 'has no baseline in configs/paper_rows.csv' in err
+
+
+def test_cityscapes_rows_are_tested_as_the_paper_tested_them(tmp_path, monkeypatch, capfd):
+    """A Table IV row and its baseline are tested multi-scale flip (tools/test.py --tta) into
+    seed_K/test_tta; --single-scale tests them without --tta into seed_K/test. The trainings and
+    tests are recorded here instead of run (each writes what the real tool would)."""
+    from mmsr.analysis import seed_runs
+    calls = []
+
+    def record(command, check):
+        calls.append(command)
+        work = Path(command[command.index('--work-dir') + 1])
+        if command[1].endswith('train.py'):
+            work.mkdir(parents=True, exist_ok=True)
+            (work / 'last_checkpoint').write_text(str(work / 'iter_80000.pth'))
+        else:
+            (work / 'stamp').mkdir(parents=True)
+            (work / 'stamp' / 'stamp.json').write_text(json.dumps({'mIoU': 70.0}))
+
+    monkeypatch.setattr(seed_runs.subprocess, 'run', record)
+    main = runpy.run_path(str(TOOL))['main']
+    argv = [str(REPO / 'configs' / 'deeplabv3_r50_sr_cityscapes.py'), '--work-dir',
+            str(tmp_path), '--seeds', '0', '--run']
+    for extra, flag, folder in (([], ['--tta'], 'test_tta'), (['--single-scale'], [], 'test')):
+        calls.clear()
+        assert main(argv + extra) == 0
+        tests = [command for command in calls if command[1].endswith('test.py')]
+        assert [command[2] for command in tests] == [
+            str(REPO / 'configs' / name) for name in ('deeplabv3_r50_cityscapes.py',
+                                                      'deeplabv3_r50_sr_cityscapes.py')]
+        for command in tests:
+            assert [arg for arg in command if arg == '--tta'] == flag
+            assert Path(command[command.index('--work-dir') + 1]).name == folder
+        protocol = 'single-scale' if flag == [] else 'multi-scale flip'
+        assert f'({protocol} test)' in capfd.readouterr().out

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """The model zoo: every config as the paper row it reproduces (``configs/paper_rows.csv``), its
 SR setting, its parameters, and its parameter overhead computed from the built models next to
-what the paper prints for that row (overhead and result).
+what the paper prints for that row (overhead and result), and how the paper tested it; for the
+rows where the paper prints a "computational" overhead, the FLOPs overhead beside it.
 
     python tools/analysis_tools/config_table.py            # print every table
     python tools/analysis_tools/config_table.py --write    # update docs/model_zoo.md and README.md
@@ -9,8 +10,8 @@ what the paper prints for that row (overhead and result).
 
 "OH" is the parameter increase over the model the paper's row is measured against: the same
 config without SR, or for Table II the plain ResNet (the paper's OH column there includes SE /
-CBAM). docs/model_zoo.md gets one table per paper table; the README the headline rows
-(Cityscapes, and ImageNet's dropout2d rows). Each sits between marker lines.
+CBAM). docs/model_zoo.md gets one table per paper table and the compute overheads; the README
+the headline rows (Cityscapes, and ImageNet's dropout2d rows). Each sits between marker lines.
 """
 import functools
 import sys
@@ -20,7 +21,7 @@ from typing import Dict, Iterable, List, Optional
 from mmengine.config import Config
 
 import mmsr  # noqa: F401 (registers the SR models)
-from mmsr.analysis.complexity import count_params
+from mmsr.analysis.complexity import count_params, flops_overhead
 from mmsr.analysis.paper_rows import PaperRow, read_paper_rows
 from mmsr.analysis.sr_models import build_model, remove_sr, sr_blocks
 from mmsr.cli import tool_parser
@@ -37,7 +38,10 @@ SECTIONS = (('IV', 'Cityscapes, Table IV (MMSegmentation; mIoU)'),
             ('V', 'CIFAR-10, Table V (top-1)'),
             ('-', 'Not paper rows'))
 HEADER = ('| model (paper row) | SR: M, P, h | params | OH (ours) | OH (paper) | '
-          "paper's result | ours | config |\n|---|---|---:|---:|---:|---|---|---|")
+          "paper's result | test | ours | config |\n|---|---|---:|---:|---:|---|---|---|---|")
+TEST_PROTOCOLS = {'single-scale': 'single-scale', 'multi-scale flip': 'multi-scale flip (`--tta`)'}
+COMPUTE_HEADER = ('| model (paper row) | FLOPs, baseline | FLOPs added by SR | FLOPs OH (ours) | '
+                  "paper's computational OH | time OH (ours) |\n|---|---:|---:|---:|---:|---|")
 
 
 def config_paths(root: Path = CONFIGS) -> List[Path]:
@@ -85,7 +89,25 @@ def table_line(row: PaperRow, figures: dict, link_prefix: str) -> str:
         result, status = '-', '-'
     name = f'{row.row}<br>*{note}*' if note else row.row
     return (f'| {name} | {setting} | {figures["params"]:,} | {ours} | {paper} | {result} | '
-            f'{status} | [{Path(row.config).name}]({link_prefix}configs/{row.config}) |')
+            f'{TEST_PROTOCOLS[row.test_protocol]} | {status} | '
+            f'[{Path(row.config).name}]({link_prefix}configs/{row.config}) |')
+
+
+def compute_table(rows: Iterable[PaperRow], root: Path = CONFIGS) -> str:
+    """The FLOPs overhead (mmengine, at the training crop) of each row whose "computational"
+    overhead the paper prints, beside it."""
+    lines, sizes = [], set()
+    for row in rows:
+        if row.paper_compute_oh is None:
+            continue
+        figures = flops_overhead(Config.fromfile(str(root / row.config)))
+        sizes.add('x'.join(map(str, figures['input_size'])))
+        lines.append(f'| {row.row} | {figures["baseline_flops"] / 1e9:,.1f} G | '
+                     f'+{figures["delta_flops"] / 1e6:,.1f} M | '
+                     f'{figures["delta_flops_percent"]:.4f}% | {row.paper_compute_oh:.2f}% | '
+                     'GPU: [benchmark.md](benchmark.md) |')
+    return (f'**Compute overheads, Table IV (FLOPs = multiply-adds at the {", ".join(sizes)} '
+            f'training crop)**\n\n{COMPUTE_HEADER}\n' + '\n'.join(lines))
 
 
 def tables(rows: Iterable[PaperRow], link_prefix: str, root: Path = CONFIGS) -> str:
@@ -116,7 +138,7 @@ def is_headline(row: PaperRow) -> bool:
 def generated(root: Path = CONFIGS) -> Dict[Path, str]:
     """What goes between the markers of each file."""
     rows = paper_rows(root).values()
-    return {MODEL_ZOO: tables(rows, '../', root),
+    return {MODEL_ZOO: tables(rows, '../', root) + '\n\n' + compute_table(rows, root),
             README: tables([row for row in rows if is_headline(row)], '', root)}
 
 

@@ -7,12 +7,16 @@ from the closed-form formulas (see :mod:`mmsr.analysis.complexity`).
     python tools/analysis_tools/sr_complexity.py configs/resnet50_sr_in1k.py --shape 224 224 \
         --json complexity.json
 
-Exit status 1 if the three ways of counting disagree.
+For a paper row whose "computational" overhead the paper prints (Table IV: +1.90% FCN, +3.81%
+DeepLabV3), that figure is printed beside the FLOPs overhead: the block's FLOPs are far below it,
+so the paper's figure is most likely time (GPU time: docs/benchmark.md). Exit status 1 if the
+three ways of counting disagree.
 """
 import sys
 
 import mmsr  # noqa: F401 (registers the SR models)
 from mmsr.analysis import complexity_report, format_report
+from mmsr.analysis.paper_rows import paper_row_of
 from mmsr.cli import parsed_config, run_cli, tool_parser, write_json
 
 
@@ -25,6 +29,12 @@ def main(argv=None) -> int:
     def run() -> int:
         report = complexity_report(parsed_config(args), args.shape)
         print(format_report(report))
+        row = paper_row_of(args.config)
+        if row is not None and row.paper_compute_oh is not None:
+            report['paper_compute_oh'] = row.paper_compute_oh
+            print(f'paper ({row.row}): +{row.paper_compute_oh:.2f}% computational overhead; the '
+                  f'SR block adds {report["delta_flops_percent"]:+.4f}% FLOPs, so the paper\'s '
+                  'figure is most likely time (GPU time: docs/benchmark.md)')
         write_json(args.json, report)
         return 0 if report['consistent'] else 1
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """What a trained model's SR memory recalls, over a dataset: the paper's Figures 2-7 as PNG
-plots plus a JSON of the numbers (see :mod:`mmsr.analysis.memory_recall`).
+plots plus a JSON of the numbers (see :mod:`mmsr.analysis.memory_recall`), per class.
 
     python tools/analysis_tools/sr_memory_analysis.py \
         configs/imagenet/resnet50-d2d-sr_8xb32-450e_in1k.py work_dirs/.../epoch_450.pth \
@@ -9,7 +9,10 @@ plots plus a JSON of the numbers (see :mod:`mmsr.analysis.memory_recall`).
         deeplabv3_sr.pth --out-dir sr_analysis_cityscapes --classes car person road
 
 Works for classifiers (an image's class is its label) and segmentors (an image belongs to every
-class its ground truth shows). Reads the config's val (or --split test) dataloader.
+class its ground truth shows). Reads the config's val (or --split test) dataloader. Figure 3
+(``*_channel_activation.png``): per class, the channel-wise mean activation before and after
+the block and the delta in % of the mean activation; the printed "shift" is the mean absolute
+delta in % (the paper's "2% to 10%").
 """
 import argparse
 import json
@@ -70,11 +73,23 @@ def analyse(args) -> dict:
             if seen >= total:
                 break
     collector.remove()
-    present = [label for label in next(iter(collector.weights.values())) if label != 'all']
-    chosen = choose_classes(class_names, args.classes, present)
+    chosen = choose_classes(class_names, args.classes, collector.seen_classes)
     return dict(config=args.config, checkpoint=args.checkpoint, split=args.split, images=seen,
                 classes=[class_names[i] for i in chosen],
                 sr_blocks=collector.results(class_names, chosen))
+
+
+def shift_table(blocks: dict) -> str:
+    """Figure 3 in numbers: each class's relative shift of the channel means, per SR block."""
+    lines = []
+    for name, block in blocks.items():
+        lines.append(f'{name}: channel means after vs before the block (Figure 3)')
+        lines.append(f'  {"class":<24}{"images":>7}{"shift":>9}{"max |delta|":>13}')
+        for label, stats in block['channel_activation'].items():
+            largest = max(abs(value) for value in stats['relative_delta'])
+            lines.append(f'  {label[:23]:<24}{stats["images"]:>7}'
+                         f'{stats["relative_shift"]:>8.2f}%{largest:>12.2f}%')
+    return '\n'.join(lines)
 
 
 def main(argv=None) -> int:
@@ -87,8 +102,10 @@ def main(argv=None) -> int:
         written = plot(report['sr_blocks'], out_dir)
         with open(out_dir / 'sr_memory_analysis.json', 'w') as f:
             json.dump(report, f, indent=1)
-        print(f'\n{report["images"]} images, classes {report["classes"]}; wrote '
-              f'{out_dir / "sr_memory_analysis.json"} and {", ".join(p.name for p in written)}')
+        print(f'\n{report["images"]} images, classes {report["classes"]}')
+        print(shift_table(report['sr_blocks']))
+        print(f'wrote {out_dir / "sr_memory_analysis.json"} and '
+              f'{", ".join(p.name for p in written)}')
         return 0
 
     return run_cli('sr_memory_analysis.py', run)
