@@ -2,6 +2,8 @@
 
 ``import mmsr`` (or ``custom_imports=dict(imports=['mmsr'])`` in a config):
 
+* refuses a Python or torch it does not support with one line naming the supported range
+  (:mod:`mmsr.supported`; installing mmsr never changes torch, so this is where it is checked);
 * registers ``SRBlock``, ``DropBlock``, ``CBAM`` and ``Dropout2d`` in mmengine's root
   ``MODELS`` (so every downstream registry finds them) - needs only torch + mmengine;
 * registers the SR backbones and the paper's baselines in mmseg's and in mmpretrain's
@@ -15,11 +17,15 @@
   ``runner_type='ResumableRunner'`` (mmseg's ``tools/test.py`` calls it directly; see
   :func:`mmsr.engine.runner.honour_runner_type`).
 """
-from . import datasets  # noqa: F401 (registers TrainValSplit)
-from .engine import safe_checkpoint
-from .engine.runner import honour_runner_type
-from .models import SRBlock, available_codebases
-from .version import __version__
+from .supported import check_environment
+
+check_environment()
+
+from . import datasets  # noqa: E402,F401 (registers TrainValSplit)
+from .engine import safe_checkpoint  # noqa: E402
+from .engine.runner import honour_runner_type  # noqa: E402
+from .models import SRBlock, available_codebases  # noqa: E402
+from .version import __version__  # noqa: E402
 
 safe_checkpoint.install()
 honour_runner_type()

@@ -1,8 +1,8 @@
 """Errors mmsr raises for input a user gave (configs, paths, checkpoints, tensors).
 
 Each message says what to change. The repo's tools print an :class:`MMSRError` as one line,
-without a traceback; in Python they are ordinary ``ValueError`` / ``FileNotFoundError``
-subclasses.
+without a traceback; in Python they are ordinary ``ValueError`` / ``FileNotFoundError`` /
+``ImportError`` subclasses.
 """
 
 
@@ -24,6 +24,10 @@ class CheckpointMismatchError(MMSRError, ValueError):
 
 class DataNotFoundError(MMSRError, FileNotFoundError):
     """A dataset folder or file named by a config does not exist."""
+
+
+class UnsupportedEnvironmentError(MMSRError, ImportError):
+    """A Python, torch or setuptools that mmsr (or the mmengine it runs on) cannot work with."""
 
 
 class DataError(MMSRError, ValueError):

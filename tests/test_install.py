@@ -1,7 +1,11 @@
 """mmsr added to an environment that already has torch, mmcv, mmsegmentation and mmpretrain:
 ``pip install .`` and ``pip install -e .`` install mmsr alone (nothing upgraded, downgraded or
 rebuilt), and a user's own config (a stock ``mmseg::`` / ``mmpretrain::`` config plus
-``custom_imports``) then trains, resumes and tests with the stock upstream tools.
+``custom_imports``) then trains, resumes and tests with the stock upstream tools. mmsr's
+requirements name no torch, so no torch (also one older than mmsr supports) is ever changed,
+and pip applies mmsr's Python range. In an environment with the newest setuptools (no
+``pkg_resources``, which mmengine needs for ``mmseg::`` bases) mmsr's tools say in one line
+what to install, and that install fixes it.
 
 The existing environment is the one running this suite (each test lane has its own stack). So
 that it is never modified, pip works in a new virtual environment that sees this one's
@@ -12,14 +16,18 @@ environment is not visible there.
 import json
 import os
 import re
+import shutil
 import site
 import subprocess
 import sys
+import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
+from mmsr.supported import PYTHON_MIN, SETUPTOOLS_WITHOUT_PKG_RESOURCES
 
 REPO = Path(__file__).resolve().parents[1]
 USER_CONFIGS = REPO / 'tests' / 'data' / 'configs'
@@ -114,3 +122,98 @@ def test_users_config_with_stock_tools(existing_env, tmp_path):
                    USER_CONFIGS / config, work / resumed, '--work-dir', tmp_path / f'{codebase}_test',
                    *options(root)], tmp_path)
         assert re.search(metric, log)
+
+
+@pytest.fixture(scope='module')
+def wheel(tmp_path_factory):
+    """mmsr's wheel, built as ``pip install`` builds it, from a copy of the sources (so that no
+    build folder of an earlier build is packaged, and none is left in the repository)."""
+    out = tmp_path_factory.mktemp('wheel')
+    source = out / 'source'
+    shutil.copytree(REPO / 'mmsr', source / 'mmsr',
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    for name in ('setup.py', 'README.md'):
+        shutil.copy(REPO / name, source / name)
+    run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-w', out, source], cwd=out)
+    (path, ) = out.glob('mmsr-*.whl')
+    return path
+
+
+def test_requirements_name_no_torch_and_pip_applies_the_python_range(wheel, tmp_path):
+    """No requirement of mmsr, extras included, is torch or a package built against it, so pip
+    leaves any torch as it is - also torch 1.13 or 2.0 (which ``import mmsr`` then refuses,
+    tests/test_package.py); pip refuses mmsr for a Python older than the supported one."""
+    with zipfile.ZipFile(wheel) as archive:
+        wheel_metadata = archive.read('mmsr-0.1.0.dist-info/METADATA').decode()
+    requires = {re.match(r'[A-Za-z0-9_.-]+', line)[0].lower()
+                for line in re.findall(r'^Requires-Dist: (.+)$', wheel_metadata, re.MULTILINE)}
+    assert {'mmengine', 'mmsegmentation', 'mmpretrain'} <= requires
+    assert not requires & {'torch', 'torchvision', 'mmcv', 'mmcv-lite', 'mmcv-full'}, requires
+    oldest, older = (f'{PYTHON_MIN[0]}.{minor}' for minor in (PYTHON_MIN[1], PYTHON_MIN[1] - 1))
+    assert f'Requires-Python: >={oldest}' in wheel_metadata.splitlines()
+    download = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--no-index',
+                '--only-binary=:all:', '--find-links', wheel.parent, '-d', tmp_path,
+                '--python-version']
+    log = run([*download, older, 'mmsr'], tmp_path, expect_rc=1)
+    assert (f"ERROR: Package 'mmsr' requires a different Python: {older}.0 not in "
+            f"'>={oldest}'") in log
+    run([*download, oldest, 'mmsr'], tmp_path)
+
+
+def test_extras_resolve_to_nothing_new_in_an_environment_with_the_stack(existing_env, wheel,
+                                                                        tmp_path):
+    """pip's resolver, asked for mmsr with both extras where the OpenMMLab stack is installed,
+    would install mmsr and nothing else."""
+    report = tmp_path / 'report.json'
+    run([existing_env, '-m', 'pip', 'install', '--dry-run', '--report', report,
+         f'mmsr[seg,cls] @ {wheel.as_uri()}'], tmp_path)
+    names = {item['metadata']['name'].lower()
+             for item in json.loads(report.read_text())['install']}
+    assert names <= {'mmsr'}, names
+
+
+@pytest.fixture(scope='module')
+def newest_setuptools_env(tmp_path_factory):
+    """``python`` of a new venv that has the newest setuptools of the package index and, on its
+    path after that, every other package of this environment (linked into one folder)."""
+    root = tmp_path_factory.mktemp('setuptools_env')
+    run([sys.executable, '-m', 'venv', root / 'venv'], cwd=root)
+    python = root / 'venv' / 'bin' / 'python'
+    run([python, '-m', 'pip', 'install', '--upgrade', 'setuptools'], cwd=root)
+    packages = root / 'packages'
+    packages.mkdir()
+    left_out = ('setuptools', 'pkg_resources', '_distutils_hack', 'distutils-precedence', 'pip',
+                '__editable__', 'mmsr')
+    for site_dir in map(Path, site.getsitepackages()):
+        for entry in site_dir.iterdir():
+            if not entry.name.lower().startswith(left_out) and entry.suffix != '.pth':
+                (packages / entry.name).symlink_to(entry)
+    purelib = run([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+                  cwd=root).strip()
+    Path(purelib, 'packages.pth').write_text(f'{packages}\n')
+    return python
+
+
+def test_newest_setuptools_one_line_says_what_to_install(newest_setuptools_env, wheel,
+                                                         tmp_path):
+    """setuptools >= 81 ships no pkg_resources, which mmengine 0.10 imports to resolve the
+    ``mmseg::`` base of a shipped config: tools/train.py prints one line saying what to
+    install; after installing that, the same command reads the config (and stops at the
+    missing dataset)."""
+    python = newest_setuptools_env
+    version = run([python, '-c', 'import setuptools; print(setuptools.__version__)'],
+                  tmp_path).strip().splitlines()[-1]
+    assert tuple(map(int, version.split('.')[:2])) >= SETUPTOOLS_WITHOUT_PKG_RESOURCES, version
+    run([python, '-m', 'pip', 'install', '--no-deps', wheel], tmp_path)
+    config = REPO / 'configs' / 'deeplabv3_r50_sr_cityscapes.py'
+    train = [python, REPO / 'tools' / 'train.py', config, '--work-dir', tmp_path / 'work']
+    log = run(train, tmp_path, expect_rc=2)
+    below = SETUPTOOLS_WITHOUT_PKG_RESOURCES[0]
+    mmengine = metadata.version('mmengine')
+    assert 'Traceback' not in log and log.strip().splitlines()[-1] == (
+        f'tools/train.py: error: {config}: mmengine {mmengine} resolves "mmseg::" / '
+        f'"mmpretrain::" config bases with pkg_resources, which setuptools {version} does not '
+        f'ship (setuptools >= {below} dropped it): pip install "setuptools<{below}"'), log
+    run([python, '-m', 'pip', 'install', f'setuptools<{below}'], tmp_path)
+    log = run(train, tmp_path, expect_rc=2)
+    assert "data_root='data/cityscapes/' does not exist" in log, log

@@ -1,11 +1,17 @@
-"""`import mmsr`: what it registers, with and without the OpenMMLab codebases."""
+"""`import mmsr`: what it registers, with and without the OpenMMLab codebases, and the Python and
+torch it refuses."""
+import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import mmengine.registry
+import pytest
 
 import mmsr
+from mmsr import supported
+from mmsr.errors import UnsupportedEnvironmentError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,7 +53,6 @@ def test_registered_in_every_installed_codebase():
 
 def test_readme_layout_matches_the_tree():
     """Every path the README's layout section names exists, and it names every sub-package."""
-    import re
     readme = (REPO / 'README.md').read_text()
     block = readme.split('## Layout', 1)[1].split('```', 2)[1]
     named = re.findall(r'^(\S+/)', block, re.MULTILINE)
@@ -106,22 +111,72 @@ def test_custom_imports_in_a_config_registers_everything(tmp_path):
     assert result.stdout.strip() == 'SRBlock'
 
 
-def test_one_supported_torch_range_in_setup_readme_and_lanes():
-    """setup.py's torch range spans exactly the torch minors the test lanes pin, and the
-    README's version matrix names every lane's pins."""
-    import re
+def test_one_supported_range_in_mmsr_setup_readme_and_lanes():
+    """The torch range ``import mmsr`` checks spans exactly the torch minors the test lanes pin;
+    setup.py declares no torch (installing mmsr never changes it) and mmsr's Python range; the
+    README's version matrix names every lane's pins and says both ranges."""
     setup = (REPO / 'setup.py').read_text()
-    low, high = re.search(r"'torch>=(\d+\.\d+),<(\d+\.\d+)'", setup).groups()
+    assert not re.search(r"""['"](torch|torchvision|mmcv)\b""", setup)
+    assert f"python_requires='>={_dotted(supported.PYTHON_MIN)}'" in setup
     pins = {}
     for stack in sorted((REPO / 'requirements').glob('stack*.txt')):
         pins[stack.name] = dict(re.findall(r'^(torch|torchvision)==(\S+)', stack.read_text(),
                                            re.MULTILINE))
     minors = sorted(tuple(map(int, p['torch'].split('.')[:2])) for p in pins.values())
-    assert minors[0] == tuple(map(int, low.split('.')))
-    assert (minors[-1][0], minors[-1][1] + 1) == tuple(map(int, high.split('.')))
+    assert (minors[0], minors[-1]) == (supported.TORCH_MIN, supported.TORCH_NEWEST_TESTED)
     readme = (REPO / 'README.md').read_text()
     for name, pin in pins.items():
         assert f'`requirements/{name}`' in readme
         assert f'{pin["torch"]} / {pin["torchvision"]}' in readme, name
+    assert f'torch {_dotted(supported.TORCH_MIN)} or newer' in readme
+    assert f'Python {_dotted(supported.PYTHON_MIN)} or newer' in readme
     makefile = (REPO / 'Makefile').read_text()
     assert all(f'requirements/{name}' in makefile for name in pins)
+
+
+def _dotted(version):
+    return '.'.join(map(str, version))
+
+
+def test_import_refuses_an_older_torch_with_one_line():
+    """``import mmsr`` where torch is older than 2.1: one line naming the supported range (the
+    version torch reports is the one read; the rest of this torch is the test's own)."""
+    result = run_python('import torch; torch.__version__ = "2.0.1"; import mmsr')
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        'mmsr.errors.UnsupportedEnvironmentError: mmsr supports torch 2.1 or newer (tested: '
+        '2.1 to 2.15), and this environment has torch 2.0.1: use mmsr in an environment with '
+        "torch >= 2.1 (OpenMMLab's prebuilt mmcv 2.1.0 wheels serve torch 2.1).")
+    for version in ('1.13.1+cu117', '2.0.0a0+gitc263bd4'):
+        with pytest.raises(UnsupportedEnvironmentError, match=rf'has torch {re.escape(version)}:'):
+            supported.check_torch(version)
+
+
+def test_import_without_torch_says_to_install_it():
+    result = run_python('import sys; sys.modules["torch"] = None; import mmsr')
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('mmsr.errors.UnsupportedEnvironmentError: mmsr needs torch 2.1 or '
+                           'newer (tested: 2.1 to 2.15), and this environment has no torch: '
+                           'install torch first'), last
+
+
+def test_supported_torch_versions_pass_and_newer_ones_warn():
+    for version in ('2.1.0', '2.1.2+cu121', '2.6.0a0+ecf3bae40a', '2.14.1', '2.15.0'):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            supported.check_torch(version)
+    with pytest.warns(UserWarning, match=r'^mmsr was tested with torch 2\.1 to 2\.15; torch '
+                                         r'2\.16\.0 is newer and untested\.$'):
+        supported.check_torch('2.16.0')
+    with pytest.raises(UnsupportedEnvironmentError, match='not of the form MAJOR.MINOR'):
+        supported.check_torch('nightly')
+
+
+def test_python_older_than_the_supported_one_is_refused():
+    supported.check_python((3, 10, 0))
+    supported.check_python((3, 13, 1))
+    with pytest.raises(UnsupportedEnvironmentError,
+                       match=r'^mmsr needs Python 3\.10 or newer, and this is Python 3\.9: '):
+        supported.check_python((3, 9, 18))

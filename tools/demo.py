@@ -18,7 +18,7 @@
 
 Usage::
 
-    python tools/demo.py                                   # synthetic data, ~9 min on 2 cores
+    python tools/demo.py                                   # synthetic data (docs/demo.md)
     python tools/demo.py --data-root data/cityscapes --iters 2000 --crop 512 1024
 """
 from __future__ import annotations
@@ -66,8 +66,8 @@ def check_data_root(root: Path) -> None:
 
 def demo_config(config_file: str, args, data_root: Path, work_dir: Path):
     """The shipped config with size-only overrides."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(str(REPO / 'configs' / config_file))
+    from mmsr.utils.config import load_config  # one line on setuptools >= 81
+    cfg = load_config(str(REPO / 'configs' / config_file))
     crop = tuple(args.crop)
     scale = (args.image_size[1], args.image_size[0])  # mmseg scales are (W, H)
     norm_cfg = dict(type='BN', requires_grad=True)  # one CPU process: no SyncBN

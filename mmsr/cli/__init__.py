@@ -40,6 +40,17 @@ def tool_parser(doc: str, config: Optional[str] = 'required', json_report: bool 
     return parser
 
 
+def generator_parser(doc: str, files: str) -> argparse.ArgumentParser:
+    """The parser of a tool that generates ``files`` (their names, for the help): without an
+    option it prints them, ``--write`` writes them, ``--check`` exits 1 if one is out of date."""
+    parser = tool_parser(doc, config=None, json_report=False)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--write', action='store_true', help=f'write {files}')
+    group.add_argument('--check', action='store_true',
+                       help=f'exit 1 if {files} are not what would be written')
+    return parser
+
+
 def parsed_config(args: argparse.Namespace) -> Config:
     """The config of a :func:`tool_parser` command line, ``--cfg-options`` applied."""
     return load_config(args.config, args.cfg_options)

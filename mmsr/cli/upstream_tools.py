@@ -47,7 +47,7 @@ def upstream_tool(codebase: str, name: str) -> Path:
     spec = importlib.util.find_spec(codebase)
     if spec is None or spec.origin is None:
         raise ConfigError(f'the config is a {codebase} config but {codebase} is not installed; '
-                          'run "make test" once (it installs the pinned stack into .venv).')
+                          'run "make env" once (it installs the pinned stack into .venv).')
     path = Path(spec.origin).parent / '.mim' / 'tools' / f'{name}.py'
     if not path.is_file():
         raise MMSRError(f'{path} is missing: reinstall {codebase} from its wheel.')
@@ -105,21 +105,21 @@ def check_data_paths(cfg: Config, loaders: Sequence[str]) -> None:
             if root and not os.path.isdir(root):
                 raise DataNotFoundError(
                     f'{key}: the {name} folder data_root={root!r} does not exist (looked for '
-                    f'{os.path.abspath(root)}). Put the dataset there (README, "Datasets") or '
-                    f'pass --cfg-options {key}.data_root=/path/to/it')
+                    f'{os.path.abspath(root)}). Put the dataset there (README, "Data '
+                    f'preparation") or pass --cfg-options {key}.data_root=/path/to/it')
             for setting, path in _dataset_paths(ds):
                 if not os.path.exists(path):
                     raise DataNotFoundError(
                         f'{key}: {name} expects {path!r} ({setting}) under data_root={root!r}, '
                         'and it does not exist. Check that data_root is the dataset\'s top '
-                        'folder in the layout the README ("Datasets") shows, or set '
+                        'folder in the layout the README ("Data preparation") shows, or set '
                         f'--cfg-options {key}.{setting}=...')
 
 
 # --- SR ablation --------------------------------------------------------------------------
 def disable_sr(cfg: Config) -> int:
-    """Set ``enabled=False`` in every ``sr_cfg`` of ``cfg.model`` (the one way SR blocks are
-    placed); returns how many. Raises if there is none."""
+    """Set ``enabled=False`` in every ``sr_cfg`` of ``cfg.model`` (where SR backbones take
+    their blocks); returns how many. Raises if there is none."""
     count = 0
     for _, node in iter_dicts(cfg.get('model')):
         if isinstance(node.get('sr_cfg'), dict):

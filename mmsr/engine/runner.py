@@ -113,7 +113,7 @@ class ResumableRunner(Runner):
                 'CheckpointHook', 'mmengine.CheckpointHook', CheckpointHook):
             default_hooks['checkpoint'] = dict(checkpoint, type=AtomicCheckpointHook)
         custom_hooks = list(custom_hooks or [])
-        names = ('StepSeedHook', 'RNGStateHook', StepSeedHook)
+        names = ('StepSeedHook', StepSeedHook)
         if not any(isinstance(h, StepSeedHook) or (isinstance(h, dict) and h.get('type') in names)
                    for h in custom_hooks):
             custom_hooks.append(dict(type=StepSeedHook))

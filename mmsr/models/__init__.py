@@ -34,7 +34,7 @@ def _register_codebases() -> Dict[str, bool]:
             warnings.warn(f'mmsr: {codebase} is installed but cannot be imported ({exc}); '
                           f'its SR models are not registered. mmseg and mmpretrain need full '
                           f'mmcv with compiled ops: run "python tools/install_mmcv.py" or '
-                          f'"make test".', stacklevel=2)
+                          f'"make env".', stacklevel=2)
             continue
         found[codebase] = True
     return found

@@ -7,15 +7,23 @@ from typing import Iterator, Optional, Tuple
 from mmengine.config import Config
 
 from ..errors import ConfigError
+from ..supported import pkg_resources_error
 
 CODEBASES = ('mmseg', 'mmpretrain')
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """``Config.fromfile`` plus ``--cfg-options``; a clear error for a missing file."""
+    """``Config.fromfile`` plus ``--cfg-options``; a clear error for a missing file, and for
+    an ``mmseg::`` / ``mmpretrain::`` base where setuptools >= 81 took mmengine's
+    ``pkg_resources`` away."""
     if not os.path.isfile(path):
         raise ConfigError(f'config file {path!r} does not exist.')
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except ModuleNotFoundError as error:
+        if error.name != 'pkg_resources':
+            raise
+        raise pkg_resources_error(path) from error
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg

@@ -1,5 +1,6 @@
 """mmsr.cli.upstream_tools: the checks and adaptations tools/train.py and tools/test.py make
 before the upstream script builds its runner, and their one-line errors."""
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,8 @@ def test_missing_dataset_folder_names_the_key_to_set(tmp_path):
     with pytest.raises(DataNotFoundError) as error:
         check_data_paths(cfg, ['train_dataloader'])
     assert "data_root='data/cityscapes/' does not exist" in str(error.value)
+    assert '(README, "Data preparation")' in str(error.value)
+    assert '\n## Data preparation\n' in (REPO / 'README.md').read_text()
     assert '--cfg-options train_dataloader.dataset.data_root=' in str(error.value)
 
 
@@ -97,6 +100,17 @@ def test_tools_print_one_line_errors(tmp_path, capsys):
     assert run_tool('test', [str(REPO / 'configs' / 'fcn_r50_cityscapes.py'),
                              str(tmp_path / 'x.pth'), '--sr-off']) == 2
     assert 'has no SR block' in capsys.readouterr().err
+
+
+def test_config_bases_without_pkg_resources_say_what_to_install(capsys, monkeypatch):
+    """setuptools >= 81 has no pkg_resources, which mmengine 0.10 imports to find the package
+    of an ``mmseg::`` base: one line saying which setuptools to install, no traceback
+    (tests/test_install.py shows it with the newest setuptools installed)."""
+    monkeypatch.setitem(sys.modules, 'pkg_resources', None)  # import pkg_resources now fails
+    assert run_tool('train', [FCN_SR]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'tools/train.py: error: {FCN_SR}: mmengine ') and \
+        err.endswith('dropped it): pip install "setuptools<81"\n') and err.count('\n') == 1
 
 
 OWN_RUNNER = '''

@@ -104,7 +104,7 @@ def test_the_runner_adds_its_hooks_once(tmp_path):
     kinds = [type(h) for h in built.hooks]
     assert kinds.count(StepSeedHook) == 1 and kinds.count(AtomicCheckpointHook) == 1
     assert next(h for h in built.hooks if isinstance(h, AtomicCheckpointHook)).interval == 2
-    built = runner(tmp_path / 'b', custom_hooks=[dict(type='RNGStateHook')])  # the former name
+    built = runner(tmp_path / 'b', custom_hooks=[dict(type='StepSeedHook')])  # a user's own
     assert [type(h) for h in built.hooks].count(StepSeedHook) == 1
 
 

@@ -56,7 +56,6 @@ class _SeededFetches:
 
 
 @HOOKS.register_module()
-@HOOKS.register_module(name='RNGStateHook')  # the former name
 class StepSeedHook(Hook):
     """Makes ``--resume`` exact: the random numbers of a step depend on the step, not on history.
 

@@ -95,7 +95,7 @@ class ResNet_CIFAR_Attention(BlockAttentionMixin, ResNet_CIFAR):  # noqa: N801
 @MODELS.register_module()
 class VGGSR(SRBackboneMixin, VGG):
     """mmpretrain ``VGG`` with an optional SR block and stage dropout; a stage ends with its
-    max-pool, so ``after_stage=M`` follows the M-th pool."""
+    max-pool, so ``after_stage=k`` follows the k-th pool."""
 
     def stage_modules(self) -> List[nn.Module]:
         features = getattr(self, self.module_name)
