@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # mmsr's GPU checks, prepared on a machine with a package index and run on a GPU machine that
 # has Python, a CUDA build of torch, Triton and nvcc but no package index (docs/testing.md,
-# "GPU checks"). Each GPU step is one command of at most about 7 minutes and writes at most six
-# files into OUTDIR (default: $OUT, else /tmp/mmsr-gpu-check).
+# "GPU checks"). Each GPU step is one command of at most about 8 minutes and writes at most
+# seven files into OUTDIR (default: $OUT, else /tmp/mmsr-gpu-check).
 #
 #   bash tools/gpu_check.sh prepare          # here: .gpu-carry/ = wheels for Python 3.12 of
 #                                            # requirements/gpu-carry.txt + mmcv's source
@@ -37,8 +37,8 @@ if [ "$STEP" = prepare ]; then
     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 -d "$CARRY/wheels" -r requirements/gpu-carry.txt
   python3 tools/install_mmcv.py --source-only --cache-dir "$CARRY"
-  echo "gpu_check: $CARRY ready ($(du -sh "$CARRY" | cut -f1)); carry it: name it in the GPU" \
-       "machine's carried paths"
+  echo "gpu_check: $CARRY ready ($(du -sh "$CARRY" | cut -f1)); copy it to the GPU machine" \
+       "with the repository (it is git-ignored)"
   exit 0
 fi
 case "$STEP" in build|tests|measure) ;; *) echo "gpu_check: unknown step $STEP" >&2; exit 2 ;; esac
@@ -74,7 +74,7 @@ start_mmcv() {  # $1: CPUs to build on (a taskset list)
     parts=$(ls "$CARRY"/mmcv-*.whl.part-* | head -n 1)
     wheel=$CACHE/${parts##*/}; wheel=${wheel%.part-*}
     mkdir -p "$CACHE" && cat "$CARRY"/mmcv-*.whl.part-* > "$wheel"
-    "$PY" -m pip install -q --no-index --no-deps --target "$SITE" "$wheel" &&
+    "$PY" -m pip install -q --no-index --no-deps --upgrade --target "$SITE" "$wheel" &&
       "$PY" -c "$MMCV_CHECK" && { say "installed the carried ${wheel##*/}"; return; }
     say "the carried ${wheel##*/} does not run here: building"
   fi
@@ -97,8 +97,8 @@ finish_mmcv() {  # waits for a build; returns its wheel in parts of at most 15 M
   wait "$BUILD_PID"; local rc=$?
   tail -n 3 "$OUTDIR/mmcv_build.log"
   local wheel
-  wheel=$(ls "$CACHE"/mmcv-*/mmcv-*.whl 2>/dev/null | head -n 1)
-  if [ -n "$wheel" ]; then
+  wheel=$(ls "$CACHE"/mmcv-*-cu*/mmcv-*.whl 2>/dev/null | head -n 1)
+  if [ $rc -eq 0 ] && [ -n "$wheel" ]; then
     split -b 15M -d "$wheel" "$OUTDIR/${wheel##*/}.part-"
     say "returned ${wheel##*/} ($(du -h "$wheel" | cut -f1)) as $(ls "$OUTDIR"/*.part-* | wc -l)" \
         "parts: copy them into $CARRY/ for the next machine"
@@ -139,9 +139,12 @@ finish_mmcv > /dev/null || say "mmcv: the CUDA build failed (mmcv_build.log)"
 if [ "$STEP" = tests ]; then
   LOG=$OUTDIR/tests.log BENCH=$OUTDIR/bench.log
   gpu_env | tee "$LOG"
-  mapfile -t GPU_TESTS < <(grep -rl --include='test_*.py' 'mark.gpu' tests | sort)
-  timeout 300 "$PY" -m pytest -p no:cacheprovider -q -rA -m gpu "${GPU_TESTS[@]}" >> "$LOG" 2>&1
-  say "GPU tests: $(tail -n 1 "$LOG")"
+  # One pytest run per file, each with its own time limit (the resume test alone starts
+  # dist_train.sh four times).
+  for file in $(grep -rl --include='test_*.py' 'mark.gpu' tests | sort); do
+    timeout 240 "$PY" -m pytest -p no:cacheprovider -q -rA -m gpu "$file" >> "$LOG" 2>&1
+    say "GPU tests, $file: $(tail -n 1 "$LOG")"
+  done
   grep -E '^(PASSED|FAILED|ERROR|SKIPPED)|cuda resume:' "$LOG" | cut -c1-200
   gpu_env > "$BENCH"
   for amp in '' --amp; do

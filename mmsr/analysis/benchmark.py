@@ -252,11 +252,11 @@ def benchmark(subject: Subject, device: str = 'cpu', batch_size: int = 1,
     blocks' time inside the network and their floor, peak CUDA memory, and (training) the
     activation memory saved for backward. ``plain_sr``: the SR blocks without their fast
     paths (``SRBlock.fast_paths = False``); ``triton_recall``: with the Triton recall kernel
-    (``SRBlock.triton_recall``, CUDA inference)."""
+    (``SRBlock.triton_recall``, CUDA inference) also where the config does not ask for it."""
     device = torch.device(device)
     for block in subject.blocks:
         block.fast_paths = not plain_sr
-        block.triton_recall = triton_recall
+        block.triton_recall = triton_recall or block.triton_recall
     layout = torch.channels_last if channels_last else torch.contiguous_format
     for net in (subject.baseline, subject.sr):
         net.to(device, memory_format=layout)
@@ -264,7 +264,8 @@ def benchmark(subject: Subject, device: str = 'cpu', batch_size: int = 1,
     report: Dict[str, object] = dict(
         subject=subject.title, device=str(device), batch_size=batch_size,
         input_size=list(subject.input_size), amp=amp, channels_last=channels_last,
-        sr_fast_paths=not plain_sr, sr_triton_recall=triton_recall,
+        sr_fast_paths=not plain_sr,
+        sr_triton_recall=any(block.triton_recall for block in subject.blocks),
         threads=torch.get_num_threads(), torch=torch.__version__,
         gpu=torch.cuda.get_device_name(device) if device.type == 'cuda' else None)
     for mode in modes:

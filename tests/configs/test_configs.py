@@ -161,8 +161,10 @@ def test_cityscapes_configs_keep_the_upstream_recipe():
                                              hidden_channels=16, input_size=(512, 1024))
 
 
-@pytest.mark.parametrize('name', ['fcn_r50_sr_cityscapes.py', 'deeplabv3_r50_sr_cityscapes.py',
-                                  'deeplabv3_r50_cityscapes.py'])
+@pytest.mark.parametrize('name', ['fcn_r50_cityscapes.py', 'fcn_r50_sr_cityscapes.py',
+                                  'deeplabv3_r50_cityscapes.py', 'deeplabv3_r50_sr_cityscapes.py',
+                                  'cityscapes/fcn_r50_sr-layer2_cityscapes.py',
+                                  'cityscapes/deeplabv3_r50_sr-layer2_cityscapes.py'])
 def test_cityscapes_configs_test_as_the_paper_multi_scale_flip(name):
     """Appendix VII-C: "Testing employed multi-scale flip augmentation", mmseg's --tta."""
     cfg = Config.fromfile(str(REPO / 'configs' / name))

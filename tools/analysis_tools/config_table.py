@@ -95,7 +95,7 @@ def table_line(row: PaperRow, figures: dict, link_prefix: str) -> str:
 # Training time overheads measured on a GPU (docs/benchmark.md, "GPU": the command, machine and
 # versions of each), by config.
 MEASURED_TIME_OH = {
-    'deeplabv3_r50_sr_cityscapes.py': '+2.8% s/iter (1x H200, 40 iterations, fp32; '
+    'deeplabv3_r50_sr_cityscapes.py': '+2.8% s/iter (1x H200, median of iterations 11-40, fp32; '
                                       '[benchmark.md](benchmark.md#gpu))',
 }
 

@@ -27,9 +27,9 @@ def main(argv=None) -> int:
             row['s_per_iter_ratio'] = row['s_per_iter'] / base['s_per_iter']
             if row['peak_memory_mib'] and base['peak_memory_mib']:
                 row['peak_memory_ratio'] = row['peak_memory_mib'] / base['peak_memory_mib']
-            memory = (f'{row["peak_memory_mib"]:.0f} MiB '
-                      f'({row.get("peak_memory_ratio", 1):.4f}x)'
-                      if row['peak_memory_mib'] else 'n/a')
+            memory = f'{row["peak_memory_mib"]:.0f} MiB' if row['peak_memory_mib'] else 'n/a'
+            if 'peak_memory_ratio' in row:
+                memory += f' ({row["peak_memory_ratio"]:.4f}x)'
             print(f'{row["work_dir"]}: {row["s_per_iter"]:.4f} s/iter '
                   f'({row["s_per_iter_ratio"]:.4f}x) over {row["iterations"]} iterations, data '
                   f'{row["data_s_per_iter"]:.4f} s/iter, peak memory {memory}')

@@ -2,7 +2,7 @@
 # layers similarly initialized and its convolutional layers set to a Gaussian distribution". The
 # CIFAR configs take it as init_cfg (the SR block keeps its own: uniform +-1/sqrt(fan_in), zero
 # memory). Kaiming uniform: [33]'s variance 2 / fan_in for ReLU networks as U(-b, b),
-# b = sqrt(6 / fan_in); biases 0. The Gaussian's mean and std were lost from the text; ours:
+# b = sqrt(6 / fan_in); biases 0. The paper does not state the Gaussian's mean and std; ours:
 # N(0, sqrt(2 / n)), n = k*k*out_channels (Kaiming normal, fan_out), the Gaussian of [33] as the
 # VGG implementations use it (torchvision's, the common CIFAR VGG's, mmpretrain's default). For
 # the ResNets these replace mmpretrain's defaults: Kaiming normal convolutions,

@@ -1,6 +1,8 @@
 """An SR backbone on a CUDA device (marker ``gpu``): a training step under autocast (fp16 with
 mmengine's ``AmpOptimWrapper``, as ``--amp`` runs it, and bf16) in channels-last against fp32,
-``torch.compile`` against eager, and SyncBN under a one-process NCCL group against BN."""
+``torch.compile`` against eager, and SyncBN layers under ``MMDistributedDataParallel`` in a
+one-process NCCL group against BN (one process has no other rank to synchronise with: this
+shows the layers build and run there, not the synchronisation itself)."""
 import os
 import subprocess
 import sys
@@ -107,7 +109,7 @@ dist.destroy_process_group()
 
 
 @pytest.mark.gpu
-def test_syncbn_under_a_one_process_nccl_group():
+def test_syncbn_layers_run_under_a_one_process_nccl_group():
     env = dict(os.environ, PYTHONPATH=with_repo_path(), MASTER_ADDR='127.0.0.1',
                MASTER_PORT='29531')
     result = subprocess.run([sys.executable, '-c', textwrap.dedent(SYNCBN_UNDER_NCCL)], env=env,
