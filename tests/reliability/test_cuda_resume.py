@@ -4,12 +4,12 @@ to 4. CUDA's nondeterministic kernels (cuDNN's benchmarked convolutions, atomics
 bilinear upsampling's backward) make two uninterrupted runs differ in the last bits, so the
 resumed run is held to that: it may differ from the straight run by no more than ten times what
 a second straight run does (bit for bit where the two straight runs agree bit for bit)."""
-import json
 import sys
 
 import pytest
 import torch
 
+from mmsr.analysis.train_log import read_train_records
 from mmsr.datasets import make_cityscapes_layout
 from tool_runs import REPO, TOOLS, cityscapes_options, run
 
@@ -22,12 +22,7 @@ def dist_train(work, root, tmp_path, iters, *extra):
          '--cfg-options', *options, 'default_hooks.checkpoint.interval=2',
          'train_cfg.val_interval=100', 'randomness.seed=0'], tmp_path,
         env_extra={'PYTHON': sys.executable, 'PORT': '29641'})
-    losses = {}
-    for path in sorted(work.glob('*/vis_data/scalars.json')):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            if 'loss' in record:
-                losses[record['step']] = record['loss']
+    losses = {record['step']: record['loss'] for record in read_train_records(work)}
     weights = torch.load(work / f'iter_{iters}.pth', map_location='cpu',
                          weights_only=False)['state_dict']
     return losses, weights
