@@ -11,6 +11,10 @@
 #                                 mmpretrain backbones on the newest torch (no full mmcv)
 PYTHON_VENV := .venv/bin/python
 PYTEST_ARGS ?=
+# One pytest-xdist worker per core; the tests that share a reference run stay on one worker
+# (tests/reference_runs.py).
+TEST_WORKERS ?= auto
+PYTEST := -m pytest -n $(TEST_WORKERS) --dist loadgroup
 TORCH21_VENV := .venv-torch2.1
 NEWEST_VENV := .venv-torch-newest
 TORCH21_TESTS := tests/models tests/engine tests/datasets tests/reliability tests/analysis \
@@ -19,7 +23,7 @@ TORCH21_TESTS := tests/models tests/engine tests/datasets tests/reliability test
 # The kill-and-resume test of the iteration-based Cityscapes config runs in the main lane only
 # (the torch 2.1 lane keeps the epoch-based ImageNet one and the 2-process one): saves 5 minutes.
 TORCH21_DESELECT := --deselect \
-	'tests/reliability/test_kill_and_resume.py::test_sigkill_at_ten_points_then_resume_is_exact[deeplabv3_r50_sr_cityscapes.py]'
+	'tests/reliability/test_kill_and_resume.py::test_deeplabv3_sigkill_at_ten_points_then_resume_is_exact'
 NEWEST_TESTS := tests/models/layers tests/models/backbones/test_sr_backbone.py \
 	tests/models/backbones/test_mmpretrain_backbones.py tests/engine/test_safe_checkpoint.py \
 	tests/test_torch_features.py
@@ -32,15 +36,15 @@ env:
 test: test-main test-torch2.1 test-newest
 
 test-main: env
-	$(PYTHON_VENV) -m pytest tests $(PYTEST_ARGS)
+	$(PYTHON_VENV) $(PYTEST) tests $(PYTEST_ARGS)
 
 test-torch2.1:
 	MMSR_VENV=$(TORCH21_VENV) MMSR_STACK=requirements/stack-torch2.1.txt bash tools/setup_env.sh
-	$(TORCH21_VENV)/bin/python -m pytest $(TORCH21_TESTS) $(TORCH21_DESELECT) $(PYTEST_ARGS)
+	$(TORCH21_VENV)/bin/python $(PYTEST) $(TORCH21_TESTS) $(TORCH21_DESELECT) $(PYTEST_ARGS)
 
 test-newest:
 	MMSR_VENV=$(NEWEST_VENV) MMSR_STACK=requirements/stack-torch-newest.txt bash tools/setup_env.sh
-	$(NEWEST_VENV)/bin/python -m pytest $(NEWEST_TESTS) $(PYTEST_ARGS)
+	$(NEWEST_VENV)/bin/python $(PYTEST) $(NEWEST_TESTS) $(PYTEST_ARGS)
 
 demo: env
 	$(PYTHON_VENV) tools/demo.py $(DEMO_ARGS)

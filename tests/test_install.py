@@ -1,7 +1,9 @@
 """mmsr added to an environment that already has torch, mmcv, mmsegmentation and mmpretrain:
 ``pip install .`` and ``pip install -e .`` install mmsr alone (nothing upgraded, downgraded or
 rebuilt), and a user's own config (a stock ``mmseg::`` / ``mmpretrain::`` config plus
-``custom_imports``) then trains, resumes and tests with the stock upstream tools. mmsr's
+``custom_imports``) then trains, resumes and tests with the stock upstream tools - on torch >=
+2.6 with ``weights_only`` kept on (no ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``), the checkpoints the
+stock tools wrote load in their ``--resume`` and ``test.py`` through mmsr's allow-list. mmsr's
 requirements name no torch, so no torch (also one older than mmsr supports) is ever changed,
 and pip applies mmsr's Python range. In an environment with the newest setuptools (no
 ``pkg_resources``, which mmengine needs for ``mmseg::`` bases) mmsr's tools say in one line
@@ -43,16 +45,43 @@ def run(args, cwd, expect_rc=0):
     return output
 
 
-@pytest.fixture(scope='module')
-def existing_env(tmp_path_factory):
+def new_existing_env(root):
     """``python`` of a new venv whose installed packages are this environment's (less mmsr)."""
-    venv = tmp_path_factory.mktemp('env') / 'venv'
-    run([sys.executable, '-m', 'venv', venv], cwd=venv.parent)
+    venv = root / 'venv'
+    run([sys.executable, '-m', 'venv', venv], cwd=root)
     python = venv / 'bin' / 'python'
     purelib = run([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
-                  cwd=venv.parent).strip()
+                  cwd=root).strip()
     Path(purelib, 'existing_env.pth').write_text('\n'.join(site.getsitepackages()) + '\n')
     return python
+
+
+@pytest.fixture(scope='module')
+def existing_env(tmp_path_factory):
+    return new_existing_env(tmp_path_factory.mktemp('env'))
+
+
+def repo_version():
+    return re.search(r"__version__ = '([^']+)'", (REPO / 'mmsr' / 'version.py').read_text())[1]
+
+
+def pip_install(python, cwd, *args):
+    """``pip install *args`` in ``python``'s environment: ``(packages before, packages after,
+    pip's log)``; mmsr must be absent before and installed by pip, at the repo's version."""
+    before = installed(python, cwd)
+    assert 'mmsr' not in before, before['mmsr']
+    for package in ('torch', 'mmcv', 'mmsegmentation', 'mmpretrain', 'mmengine'):
+        assert package in before, f'the existing environment lacks {package}'
+    log = run([python, '-m', 'pip', 'install', *args], cwd)
+    assert f'Successfully installed mmsr-{repo_version()}' in log, log[-3000:]
+    return before, installed(python, cwd), log
+
+
+@pytest.fixture(scope='module')
+def installed_env(existing_env, tmp_path_factory):
+    """The existing environment after ``pip install <repo>`` (one install for every test that
+    needs mmsr installed there)."""
+    return (existing_env, *pip_install(existing_env, tmp_path_factory.mktemp('install'), REPO))
 
 
 def installed(python, cwd):
@@ -78,29 +107,29 @@ def stock_tool(python, codebase, name, cwd):
     return run([python, '-c', code], cwd).strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize('editable', [False, True], ids=['install', 'install-e'])
-def test_pip_install_adds_mmsr_alone(existing_env, editable, tmp_path):
-    before = installed(existing_env, tmp_path)
-    before.pop('mmsr', None)  # an earlier parametrisation's install
-    for package in ('torch', 'mmcv', 'mmsegmentation', 'mmpretrain', 'mmengine'):
-        assert package in before, f'the existing environment lacks {package}'
-    log = run([existing_env, '-m', 'pip', 'install', *(['-e'] if editable else []), REPO],
-              tmp_path)
+def check_added_alone(before, after, log):
     assert not re.search(r'(Building wheel for|Collecting) (torch|mmcv|mmseg|mmpretrain|'
                          r'mmengine)\b', log, re.IGNORECASE), log[-3000:]
-    after = installed(existing_env, tmp_path)
-    assert after.pop('mmsr') == '0.1.0'
+    assert after.pop('mmsr') == repo_version()
     assert after == before  # nothing else installed, upgraded, downgraded or removed
-    location = Path(mmsr_location(existing_env, tmp_path))
-    if editable:
-        assert location == REPO / 'mmsr' / '__init__.py'
-    else:
-        assert REPO not in location.parents and 'site-packages' in location.parts
 
 
-def test_users_config_with_stock_tools(existing_env, tmp_path):
+def test_pip_install_adds_mmsr_alone(installed_env, tmp_path):
+    python, before, after, log = installed_env
+    check_added_alone(before, dict(after), log)
+    location = Path(mmsr_location(python, tmp_path))
+    assert REPO not in location.parents and 'site-packages' in location.parts
+
+
+def test_pip_install_editable_adds_mmsr_alone(tmp_path):
+    python = new_existing_env(tmp_path)
+    check_added_alone(*pip_install(python, tmp_path, '-e', REPO))
+    assert Path(mmsr_location(python, tmp_path)) == REPO / 'mmsr' / '__init__.py'
+
+
+def test_users_config_with_stock_tools(installed_env, tmp_path):
     """The user's config, the stock train.py (then --resume) and test.py: no tool of ours."""
-    run([existing_env, '-m', 'pip', 'install', REPO], tmp_path)
+    existing_env = installed_env[0]
     cityscapes = make_cityscapes_layout(tmp_path / 'cityscapes', num_train=4, num_val=2)
     imagenet = make_imagenet_layout(tmp_path / 'imagenet', num_classes=3, train_per_class=4,
                                     val_per_class=2)

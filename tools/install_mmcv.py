@@ -19,6 +19,12 @@ current toolchains. This script makes the decisions a user would otherwise make 
   (``9.0`` on an H100; torch's default list would compile every op for every architecture,
   several times the build time), unless ``TORCH_CUDA_ARCH_LIST`` / ``--cuda-arch`` names them
   (needed on a build box without a GPU). All cores compile, through ninja.
+* **Precompiled header** - every one of mmcv's ~80 C++ files starts by parsing torch's headers
+  (about 11 of its 13 seconds each). For CPU ops the build compiles through a small wrapper
+  (:data:`PCH_WRAPPER`) that precompiles mmcv's ``pytorch_cpp_helper.hpp`` (torch's headers)
+  once, with the flags of the build itself, and includes it first in every file: the same
+  objects, about half the build time on 2 cores. A file the precompiled header does not fit is
+  compiled as without it (the compiler ignores a header built with other flags).
 * **Compiler** - a missing C++ compiler (or ``nvcc`` when CUDA is forced) stops with a message
   that says what to install.
 * **Reuse** - a built wheel is cached outside the repository, keyed by mmcv version, Python,
@@ -68,6 +74,37 @@ KNOWN_SDIST_SHA256 = {
     '2.1.0': 'd387bcab66b467479b6660310e23746cfc79c6e57acf04094680adb499a5cd3f',
 }
 CXX20_MARKER = 'C++20 or later compatible compiler is required'
+
+
+# mmcv's helper header that includes torch's headers; most of its C++ files include it first.
+PCH_HEADER = 'mmcv/ops/csrc/common/pytorch_cpp_helper.hpp'
+# The compiler wrapper of a CPU build (see the module docstring). Placeholders: the interpreter,
+# the real compiler and the header. For a compile (``-c``) it builds ``<header>.gch`` once, under
+# a lock, from the same flags less the dependency file, the source and the output, then compiles
+# with ``-include <header>``; any other call (linking, ``-v``) goes to the compiler unchanged.
+PCH_WRAPPER = """#!{python}
+import fcntl, os, subprocess, sys
+real, header = {cxx!r}, {header!r}
+args = sys.argv[1:]
+if '-c' not in args:
+    os.execvp(real, [real] + args)
+flags, skip = [], 0
+for index, arg in enumerate(args):
+    if skip:
+        skip -= 1
+    elif arg in ('-MF', '-o'):
+        skip = 1
+    elif arg not in ('-c', '-MMD') and not arg.endswith(('.cpp', '.cc', '.cxx')):
+        flags.append(arg)
+gch = header + '.gch'
+with open(gch + '.lock', 'w') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if not os.path.exists(gch):
+        subprocess.run([real] + flags + ['-x', 'c++-header', header, '-o', gch + '.tmp'],
+                       check=True)
+        os.replace(gch + '.tmp', gch)
+os.execvp(real, [real, '-include', header] + args)
+"""
 
 
 class InstallError(RuntimeError):
@@ -157,6 +194,16 @@ def find_compiler(env: dict) -> str:
                            'one (Debian/Ubuntu: "apt-get install build-essential"; Fedora: "dnf '
                            'install gcc-c++") or point CXX at it, then run this again.')
     return cxx
+
+
+def write_pch_wrapper(folder: Path, cxx: str, header: Path) -> Path:
+    """The compiler wrapper (:data:`PCH_WRAPPER`) for ``cxx`` and ``header``, as an executable
+    in ``folder``."""
+    wrapper = folder / 'pch-c++'
+    wrapper.write_text(PCH_WRAPPER.format(python=sys.executable, cxx=shutil.which(cxx) or cxx,
+                                          header=str(header)))
+    wrapper.chmod(0o755)
+    return wrapper
 
 
 def cached_wheel(cache_dir: Path, plan: BuildPlan) -> Path | None:
@@ -274,7 +321,7 @@ def fetch_source(version: str, cache_dir: Path, download: bool = True) -> Path:
 
 def build_wheel(plan: BuildPlan, sdist: Path, out_dir: Path) -> Path:
     env = dict(os.environ)
-    find_compiler(env)
+    cxx = find_compiler(env)
     env.update(MMCV_WITH_OPS='1', FORCE_CUDA='1' if plan.cuda else '0',
                MAX_JOBS=str(plan.jobs))
     if plan.cuda:
@@ -287,6 +334,8 @@ def build_wheel(plan: BuildPlan, sdist: Path, out_dir: Path) -> Path:
         src = Path(tmp) / f'mmcv-{plan.mmcv_version}'
         setup_py = src / 'setup.py'
         setup_py.write_text(patch_setup_py(setup_py.read_text(), plan.cxx_std))
+        if not plan.cuda and (src / PCH_HEADER).is_file():
+            env['CXX'] = str(write_pch_wrapper(Path(tmp), cxx, src / PCH_HEADER))
         _run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
               '-w', str(out_dir), str(src)], env=env)
     wheels = sorted(out_dir.glob('mmcv-*.whl'))
@@ -352,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.offline:
                 _pip('install', '-q', '-c', str(STACK_FILE), *BUILD_TOOLS)
             sdist = fetch_source(plan.mmcv_version, args.cache_dir, download=not args.offline)
-            print(f'Building mmcv from {sdist} ({plan.flavour} ops; about 20 minutes on 2 '
+            print(f'Building mmcv from {sdist} ({plan.flavour} ops; about 10 minutes on 2 '
                   'cores for CPU ops)...',
                   flush=True)
             started = time.monotonic()

@@ -12,7 +12,7 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, EpochBasedTrainLoop, Runner
 
 from ..datasets.checked_loading import check_loading
 from .atomic_io import PARTIAL_SUFFIX, partial_path, publish
@@ -25,11 +25,13 @@ _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def _is_complete(path: str) -> bool:
-    """Whether ``path`` is a whole checkpoint: torch's zip format has its index at the end."""
+    """Whether ``path`` is a whole checkpoint: torch's zip format has its index at the end (a
+    truncated file has none), and every record's CRC-32 must match its bytes (a file whose
+    contents were damaged behind an intact index)."""
     try:
         if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path):
-                return True
+            with zipfile.ZipFile(path) as archive:
+                return archive.testzip() is None
         load_local_checkpoint(path, map_location='cpu')  # the legacy (non-zip) format
         return True
     except (OSError, zipfile.BadZipFile, CheckpointLoadError):
@@ -132,6 +134,7 @@ class ResumableRunner(Runner):
             publish(osp.join(out_dir, partial_path(filename)), osp.join(out_dir, filename))
 
     def load_or_resume(self) -> None:
+        resuming = self._resume and not self._has_loaded
         if self._resume and self._load_from is None and not self._has_loaded:
             self._remove_partial_files()
             resume_from, warning = checkpoint_to_resume(self.work_dir)
@@ -143,6 +146,29 @@ class ResumableRunner(Runner):
                 self._resume = False
             self._load_from = resume_from
         super().load_or_resume()
+        self._validate_first = (resuming and self._resume
+                                and isinstance(self._train_loop, BaseLoop)
+                                and self._resumed_step_is_validated())
+
+    def _resumed_step_is_validated(self) -> bool:
+        loop = self._train_loop
+        if self._val_loop is None or not hasattr(loop, 'val_interval'):
+            return False
+        step, last = ((loop.epoch, loop.max_epochs) if isinstance(loop, EpochBasedTrainLoop)
+                      else (loop.iter, loop.max_iters))
+        return 0 < step < last and step >= loop.val_begin and step % loop.val_interval == 0
+
+    def call_hook(self, fn_name: str, **kwargs) -> None:
+        """``Runner.call_hook``; after the ``before_train`` hooks of a resumed run, the
+        validation due at the step it resumes from runs again. Checkpoints are saved before
+        that validation, so a run stopped during it (or while its ``save_best`` checkpoint was
+        written) would otherwise never validate that step, and the best checkpoint of the
+        resumed run could differ from that of a run never stopped."""
+        super().call_hook(fn_name, **kwargs)
+        if fn_name == 'before_train' and getattr(self, '_validate_first', False):
+            self._validate_first = False
+            self.logger.info('resumed at a step that is validated: validating it (again)')
+            self.val_loop.run()
 
     def _remove_partial_files(self) -> None:
         if not is_main_process():

@@ -27,13 +27,28 @@ def cifar10(tmp_path, monkeypatch):
 
 
 def test_parts_of_stock_cifar(cifar10):
+    """The two parts hold disjoint pictures that together are the whole training set, each
+    with its own label, read through the stock CIFAR10 class."""
+    from mmpretrain.datasets import CIFAR10
     with DefaultScope.overwrite_default_scope('mmpretrain'):
+        whole = CIFAR10(**{k: v for k, v in cifar10.items() if k != 'type'})
         train = TrainValSplit(dict(cifar10), part='train', val_fraction=0.1)
         val = TrainValSplit(dict(cifar10), part='val', val_fraction=0.1)
-    assert (len(train), len(val)) == (90, 10)
-    assert set(train.indices).isdisjoint(val.indices)
+    assert (len(whole), len(train), len(val)) == (100, 90, 10)
+
+    def pictures(dataset):
+        return [(dataset.get_data_info(i)['img'].tobytes(),
+                 int(dataset.get_data_info(i)['gt_label'])) for i in range(len(dataset))]
+
+    everything = pictures(whole)
+    assert len(set(everything)) == 100  # the generated pictures are all different
+    train_pictures, val_pictures = set(pictures(train)), set(pictures(val))
+    assert train_pictures.isdisjoint(val_pictures)
+    assert train_pictures | val_pictures == set(everything)
     assert train.metainfo['classes'][0] == 'airplane'
-    assert val[0]['gt_label'] == val.get_data_info(0)['gt_label']
+    # ``val[i]`` is the whole set's picture at the i-th validation index, through the pipeline
+    for i, index in enumerate(split_indices(100, 0.1, seed=0)['val']):
+        assert (val[i]['img'].tobytes(), int(val[i]['gt_label'])) == everything[index]
 
 
 @pytest.mark.parametrize('kwargs, message', [

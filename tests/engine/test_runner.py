@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.evaluator import BaseMetric
 from mmengine.model import BaseModel
 from torch import nn
 
@@ -22,17 +23,18 @@ class Linear(BaseModel):
         self.fc = nn.Linear(2, 1)
 
     def forward(self, x, mode='loss'):
-        return dict(loss=self.fc(torch.stack(x) if isinstance(x, list) else x).pow(2).mean())
+        out = self.fc(torch.stack(x) if isinstance(x, list) else x)
+        return dict(loss=out.pow(2).mean()) if mode == 'loss' else list(out)
 
 
-def runner(work_dir, iters=4, checkpoint=None, **kwargs):
+def runner(work_dir, iters=4, checkpoint=None, val_interval=1000, **kwargs):
     checkpoint = dict(dict(type='CheckpointHook', by_epoch=False, interval=1), **(checkpoint or {}))
     return ResumableRunner(
         model=Linear(), work_dir=str(work_dir), experiment_name=f'{work_dir.name}-{iters}',
         train_dataloader=dict(dataset=[dict(x=torch.ones(2))] * 4, batch_size=2, num_workers=0,
                               sampler=dict(type='InfiniteSampler')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        train_cfg=dict(by_epoch=False, max_iters=iters),
+        train_cfg=dict(by_epoch=False, max_iters=iters, val_interval=val_interval),
         default_hooks=dict(checkpoint=checkpoint), **kwargs)
 
 
@@ -42,6 +44,18 @@ def save(path, value=1.0):
 
 def truncate(path):
     path.write_bytes(path.read_bytes()[:100])
+
+
+def corrupt_contents(path):
+    """Overwrite bytes inside the checkpoint's tensor data, keeping the zip directory (and the
+    file size) intact: the archive still opens, its data is wrong."""
+    import zipfile
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        (record, ) = [info for info in archive.infolist() if info.filename.endswith('/data/0')]
+    start = record.header_offset + 30 + len(record.filename.encode()) + len(record.extra)
+    data[start + 100:start + 200] = bytes(100)
+    path.write_bytes(bytes(data))
 
 
 def point(work, name):
@@ -61,6 +75,7 @@ def test_last_checkpoint_is_used_when_complete(tmp_path):
 
 @pytest.mark.parametrize('damage, problem', [
     ('truncated', 'names {named}, which is truncated or corrupt'),
+    ('corrupt contents', 'names {named}, which is truncated or corrupt'),
     ('deleted', 'names {named}, which does not exist'),
     ('empty pointer', 'is empty'),
     ('no pointer', 'is missing'),
@@ -74,6 +89,8 @@ def test_a_broken_latest_falls_back_to_the_newest_complete(tmp_path, damage, pro
     expected = tmp_path / 'iter_1.pth'
     if damage == 'truncated':
         truncate(named)
+    elif damage == 'corrupt contents':
+        corrupt_contents(named)
     elif damage == 'deleted':
         named.unlink()
     else:
@@ -129,6 +146,41 @@ def test_checkpoints_and_pointer_are_written_before_old_ones_go(tmp_path, monkey
     assert files == ['iter_4.pth', 'last_checkpoint']
     assert (work / 'last_checkpoint').read_text() == str(work / 'iter_4.pth')
     assert torch.load(work / 'iter_4.pth', weights_only=False)['meta']['iter'] == 4
+
+
+class Rising(BaseMetric):
+    """A validation score that improves at every validation: each is a new best."""
+    calls = 0
+
+    def process(self, data_batch, data_samples):
+        self.results.append(0)
+
+    def compute_metrics(self, results):
+        Rising.calls += 1
+        return dict(score=float(Rising.calls))
+
+
+def test_the_previous_best_checkpoint_goes_only_once_the_new_one_is_complete(tmp_path):
+    """save_best: while the new best checkpoint is written, the previous best still exists
+    (the stock hook deletes it first); afterwards only the new one is left."""
+    work = tmp_path / 'work'
+    seen = []
+    best_runner = runner(
+        work, iters=2, checkpoint=dict(save_best='score', rule='greater'), val_interval=1,
+        val_dataloader=dict(dataset=[dict(x=torch.ones(2))] * 2, batch_size=2, num_workers=0,
+                            sampler=dict(type='DefaultSampler', shuffle=False)),
+        val_cfg=dict(), val_evaluator=dict(type=Rising))
+    save = best_runner.save_checkpoint
+
+    def recording_save(out_dir, filename, *args, **kwargs):
+        if filename.startswith('best_'):
+            seen.append(sorted(p.name for p in work.glob('best_*.pth')))
+        return save(out_dir, filename, *args, **kwargs)
+
+    best_runner.save_checkpoint = recording_save
+    best_runner.train()
+    assert seen == [[], ['best_score_iter_1.pth']]
+    assert sorted(p.name for p in work.glob('best_*')) == ['best_score_iter_2.pth']
 
 
 def test_resume_removes_partial_files_and_warns_about_the_fallback(tmp_path):

@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from mmengine.hooks import Hook
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner, load_checkpoint
@@ -94,11 +95,31 @@ def test_mmengine_load_checkpoint(runner_checkpoint):
     assert torch.equal(model.linear.weight, saved['linear.weight'])
 
 
+class FirstIteration(Hook):
+    """Records the iteration and the weights the run starts training from."""
+
+    def __init__(self):
+        self.first, self.weights = None, None
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if self.first is None:
+            self.first = runner.iter
+            self.weights = {k: v.clone() for k, v in runner.model.state_dict().items()}
+
+
 def test_resume_continues_from_checkpoint(runner_checkpoint, tmp_path):
-    runner = build_runner(tmp_path, 4, resume=True, load_from=str(runner_checkpoint))
+    """Resuming starts training at iteration 2 from the saved weights (a silent fresh start
+    would begin at 0, from new weights)."""
+    saved = torch.load(runner_checkpoint, map_location='cpu', weights_only=False)
+    first = FirstIteration()
+    runner = build_runner(tmp_path / 'resumed', 4, resume=True,
+                          load_from=str(runner_checkpoint), custom_hooks=[first])
     runner.train()
-    assert runner.iter == 4
-    assert (tmp_path / 'iter_4.pth').is_file()
+    assert first.first == 2 and runner.iter == 4
+    assert (tmp_path / 'resumed' / 'iter_4.pth').is_file()
+    assert first.weights.keys() == saved['state_dict'].keys()
+    for key, value in saved['state_dict'].items():
+        assert torch.equal(first.weights[key], value), key
 
 
 class RunsCode:

@@ -3,11 +3,12 @@ names the file and the dataset key (or the folder), never a traceback - also whe
 sample is loaded in a dataloader worker, and when testing."""
 import os
 
+import pytest
 from PIL import Image
 
 from mmsr.cli.upstream_tools import upstream_tool
-from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
-from tool_runs import REPO, TOOLS, cityscapes_options, imagenet_options, python, run
+from mmsr.datasets import make_imagenet_layout
+from tool_runs import REPO, TOOLS, imagenet_options, python, run
 
 
 def error_line(output, tool):
@@ -30,17 +31,16 @@ def test_train_on_an_empty_image_in_a_worker(tmp_path):
         f'{root / "meta" / "train.txt"})')
 
 
-def test_test_tool_on_a_label_map_of_the_wrong_size(tmp_path):
-    root = make_cityscapes_layout(tmp_path / 'cityscapes', num_train=2, num_val=2)
-    config = REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'
-    options = cityscapes_options(root, iters=1)
-    run(python(TOOLS / 'train.py', config, '--work-dir', tmp_path / 'work', '--cfg-options',
-               *options), tmp_path)
+@pytest.mark.xdist_group('fcn_dist_run')
+def test_test_tool_on_a_label_map_of_the_wrong_size(fcn_dist_run, tmp_path):
+    root = fcn_dist_run.copy_of_data(tmp_path)
+    config, checkpoint = fcn_dist_run.config, fcn_dist_run.work / 'iter_2.pth'
+    options = fcn_dist_run.options_for(root)
     labels = next((root / 'gtFine' / 'val').glob('*/*_labelTrainIds.png'))
     Image.open(labels).resize((64, 32)).save(labels)
     image = root / 'leftImg8bit' / 'val' / labels.parent.name / labels.name.replace(
         'gtFine_labelTrainIds', 'leftImg8bit')
-    output = run(python(TOOLS / 'test.py', config, tmp_path / 'work' / 'iter_1.pth',
+    output = run(python(TOOLS / 'test.py', config, checkpoint,
                         '--work-dir', tmp_path / 'test', '--cfg-options', *options),
                  tmp_path, expect_rc=2)
     message = (f'test_dataloader.dataset: label map {labels} is 32x64 but its image {image} is '
@@ -48,7 +48,7 @@ def test_test_tool_on_a_label_map_of_the_wrong_size(tmp_path):
     assert error_line(output, 'tools/test.py') == message
     # The stock mmseg tools/test.py (it ignores runner_type; import mmsr makes it honour it):
     # its traceback ends in the same message.
-    output = run(python(upstream_tool('mmseg', 'test'), config, tmp_path / 'work' / 'iter_1.pth',
+    output = run(python(upstream_tool('mmseg', 'test'), config, checkpoint,
                         '--work-dir', tmp_path / 'stock', '--cfg-options', *options),
                  tmp_path, expect_rc=1)
     assert output.strip().splitlines()[-1] == f'mmsr.errors.DataError: {message}'

@@ -4,10 +4,11 @@ over a 12-iteration run - 6 of them while a checkpoint is written - and restarte
 ``--resume`` after each; then the newest checkpoint is truncated and the run resumes once more.
 The final weights, the optimizer state and every logged training value (each attempt at each
 step) equal an uninterrupted run bit for bit. ``tools/dist_train.sh`` with 2 CPU processes
-holds the same with one rank killed, 5 times. The kills come from
+holds the same with one rank killed, 5 times; a CIFAR run killed while it writes its best
+checkpoint ends with the best checkpoint of a run never stopped. The uninterrupted runs are the
+suite's reference runs (``tests/reference_runs.py``). The kills come from
 ``kill_points/sitecustomize.py``."""
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -15,26 +16,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
-from tool_runs import REPO, TOOLS, cityscapes_options, imagenet_options, python, run
+from mmsr.datasets import make_imagenet_layout
+from reference_runs import train_env
+from tool_runs import REPO, TOOLS, imagenet_options, run
 
-KILL_POINTS = Path(__file__).with_name('kill_points')
 # <point>:<iteration> (see kill_points/sitecustomize.py). Checkpoints are saved after
 # iterations 3, 6, 9 and 12; each kill lands after the checkpoint the previous one left.
 KILLS = ['train:1', 'checkpoint-half:2', 'checkpoint-written:2', 'pointer:2', 'train:4', 'val:5',
          'save:6', 'pointer-written:6', 'train:10', 'checkpoint-half:10']
 WRITING = {'checkpoint-half', 'checkpoint-written', 'pointer', 'save', 'pointer-written'}
 UNTIMED = ('time', 'data_time', 'eta', 'memory')
-
-
-def train_env(kill=None, rank=None):
-    env = {'PYTHONPATH': os.pathsep.join([str(REPO), str(KILL_POINTS)]),
-           'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': ''}
-    if kill:
-        env['MMSR_KILL_AT'] = kill
-    if rank is not None:
-        env['MMSR_KILL_RANK'] = str(rank)
-    return env
 
 
 def logged(work):
@@ -95,32 +86,48 @@ def check_kills(kills):
     assert len(kills) >= 10 and sum(k.split(':')[0] in WRITING for k in kills) >= 3
 
 
-@pytest.mark.parametrize('config', ['deeplabv3_r50_sr_cityscapes.py', 'resnet50_sr_in1k.py'])
-def test_sigkill_at_ten_points_then_resume_is_exact(config, tmp_path):
+def sigkill_at_ten_points_then_resume(reference, tmp_path, last):
+    """Kill ``reference``'s training command at :data:`KILLS`, resume after each, then compare
+    with ``reference`` (the same command, never stopped)."""
     check_kills(KILLS)
-    if 'cityscapes' in config:
-        data = make_cityscapes_layout(tmp_path / 'cityscapes', num_train=4, num_val=2)
-        options = cityscapes_options(data, iters=12, workers=True) + [
-            'train_cfg.val_interval=6', 'default_hooks.checkpoint.interval=3',
-            'val_dataloader.num_workers=1']
-        last = 'iter_12.pth'
-    else:
-        data = make_imagenet_layout(tmp_path / 'imagenet', num_classes=3, train_per_class=4,
-                                    val_per_class=2)
-        # 12 images, 4 a batch: 3 iterations an epoch; workers that persist across epochs.
-        options = imagenet_options(data, workers=True) + [
-            'train_cfg.max_epochs=4', 'train_dataloader.num_workers=2',
-            'train_dataloader.persistent_workers=True', 'val_dataloader.num_workers=1']
-        last = 'epoch_4.pth'
+    killed = tmp_path / 'killed'
+    kill_and_resume(reference.command_in(killed), killed, tmp_path, KILLS)
+    assert_resumed_exactly(reference.work, killed, last)
+    assert not list(killed.glob('*.partial'))
 
-    def command(work):
-        return python(TOOLS / 'train.py', REPO / 'configs' / config, '--work-dir', work,
-                      '--resume', '--cfg-options', *options, 'randomness.seed=0')
 
-    run(command(tmp_path / 'straight'), tmp_path, env_extra=train_env())
-    kill_and_resume(command(tmp_path / 'killed'), tmp_path / 'killed', tmp_path, KILLS)
-    assert_resumed_exactly(tmp_path / 'straight', tmp_path / 'killed', last)
-    assert not list((tmp_path / 'killed').glob('*.partial'))
+@pytest.mark.xdist_group('deeplabv3_run')
+def test_deeplabv3_sigkill_at_ten_points_then_resume_is_exact(deeplabv3_run, tmp_path):
+    sigkill_at_ten_points_then_resume(deeplabv3_run, tmp_path, 'iter_12.pth')
+
+
+@pytest.mark.xdist_group('resnet50_run')
+def test_resnet50_sigkill_at_ten_points_then_resume_is_exact(resnet50_run, tmp_path):
+    sigkill_at_ten_points_then_resume(resnet50_run, tmp_path, 'epoch_4.pth')
+
+
+@pytest.mark.xdist_group('cifar100_run')
+def test_kill_while_the_best_checkpoint_is_written_then_resume_is_exact(cifar100_run, tmp_path):
+    """The CIFAR configs keep the best and the last checkpoint. A kill halfway through writing
+    the first best checkpoint (after epoch 1's validation), then ``--resume``: the validation of
+    epoch 1 runs again, and the run ends with the uninterrupted run's best checkpoint (one file,
+    the same epoch, the same weights) and its final state."""
+    killed = tmp_path / 'killed'
+    command = cifar100_run.command_in(killed)
+    run(command, tmp_path, expect_rc=-9, env_extra=train_env('best-half:0'))
+    assert not list(killed.glob('best_*.pth'))  # only the half-written .partial
+    log = run(command, tmp_path, env_extra=train_env())
+    assert 'validating it (again)' in log
+    (best, ) = killed.glob('best_*.pth')
+    (reference_best, ) = cifar100_run.work.glob('best_*.pth')
+    assert best.name == reference_best.name
+    weights = torch.load(best, map_location='cpu', weights_only=False)['state_dict']
+    reference = torch.load(reference_best, map_location='cpu', weights_only=False)['state_dict']
+    assert weights.keys() == reference.keys()
+    assert all(torch.equal(weights[key], reference[key]) for key in weights)
+    assert_equal_states(final_state(cifar100_run.work / 'epoch_2.pth'),
+                        final_state(killed / 'epoch_2.pth'))
+    assert not list(killed.glob('*.partial'))
 
 
 def test_dist_train_kill_one_rank_then_resume_is_exact(tmp_path):

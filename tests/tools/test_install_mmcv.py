@@ -193,13 +193,40 @@ def test_setup_env_pins_and_reuse_logic_are_wired():
     """make test -> tools/setup_env.sh -> tools/install_mmcv.py, with the pin file as
     constraints and a stamp that makes a second run a no-op."""
     makefile = (REPO / 'Makefile').read_text()
-    assert 'bash tools/setup_env.sh' in makefile and '-m pytest tests' in makefile
+    assert 'bash tools/setup_env.sh' in makefile and '$(PYTEST) tests' in makefile
     script = (REPO / 'tools' / 'setup_env.sh').read_text()
     assert 'tools/install_mmcv.py' in script and '-c "$STACK"' in script
     assert 'is up to date' in script
     ci = (REPO / '.ci' / 'run').read_text()
     assert 'make test' in ci and 'set -euo pipefail' in ci
     assert '.venv*/' in (REPO / '.gitignore').read_text()  # .venv/ and the lanes' .venv-*/
+
+
+def test_pch_wrapper_precompiles_the_header_once_with_the_builds_flags(tmp_path):
+    """The wrapper of a CPU build: the first compile builds ``<header>.gch`` from that compile's
+    flags (less the dependency file, the source and the output), every compile includes the
+    header first, and other calls (linking) reach the compiler unchanged. The compiler here is
+    a script that records its arguments."""
+    calls = tmp_path / 'calls'
+    compiler = tmp_path / 'recording-c++'
+    compiler.write_text('#!/bin/sh\necho "$@" >> ' + str(calls) + '\n'
+                        'for a; do [ "$prev" = -o ] && touch "$a"; prev=$a; done\n')
+    compiler.chmod(0o755)
+    header = tmp_path / 'pytorch_cpp_helper.hpp'
+    header.write_text('#pragma once\n')
+    wrapper = install_mmcv.write_pch_wrapper(tmp_path, str(compiler), header)
+    for source in ('a.cpp', 'b.cpp'):
+        subprocess.run([str(wrapper), '-MMD', '-MF', f'{source}.o.d', '-I/inc', '-O3', '-c',
+                        source, '-o', f'{source}.o', '-std=c++20'], check=True, cwd=tmp_path)
+    subprocess.run([str(wrapper), '-shared', 'a.cpp.o', 'b.cpp.o', '-o', '_ext.so'], check=True,
+                   cwd=tmp_path)
+    lines = calls.read_text().splitlines()
+    assert lines == [
+        f'-I/inc -O3 -std=c++20 -x c++-header {header} -o {header}.gch.tmp',
+        f'-include {header} -MMD -MF a.cpp.o.d -I/inc -O3 -c a.cpp -o a.cpp.o -std=c++20',
+        f'-include {header} -MMD -MF b.cpp.o.d -I/inc -O3 -c b.cpp -o b.cpp.o -std=c++20',
+        '-shared a.cpp.o b.cpp.o -o _ext.so']
+    assert (tmp_path / f'{header.name}.gch').is_file()
 
 
 @pytest.mark.gpu

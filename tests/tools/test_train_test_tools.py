@@ -1,45 +1,38 @@
-"""The repo's tools/train.py, tools/test.py and tools/dist_train.sh, end to end on the CPU.
+"""The repo's tools/train.py, tools/test.py, tools/dist_train.sh and dist_test.sh, end to end on
+the CPU.
 
 Each test runs a *shipped* config, changed only in sizes (and SyncBN -> BN, no pretrained
-download) through ``--cfg-options``, on a small dataset generated in the real on-disk layout:
-train a few iterations, save, resume, then test and evaluate with our ``tools/test.py`` and the
-stock mmseg / mmpretrain ``tools/test.py``. A user's own config that inherits a stock
+download) through ``--cfg-options``, on a small dataset generated in the real on-disk layout,
+and tests and evaluates its checkpoints with our ``tools/test.py`` and the stock mmseg /
+mmpretrain ``tools/test.py``. The trainings are the suite's reference runs
+(``tests/reference_runs.py``), shared with the kill-and-resume tests that show resuming. A user's own config that inherits a stock
 ``mmseg::`` config with ``custom_imports`` is trained with the stock tools in
-``tests/engine/test_stock_tools_checkpoints.py``.
+``tests/test_install.py``.
 """
 import os
 import pickle
 import re
 import sys
-from pathlib import Path
 
 import pytest
 import torch
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
 
+from mmsr.analysis import build_model
 from mmsr.cli.upstream_tools import upstream_tool
-from mmsr.datasets import make_cifar_layout, make_cityscapes_layout, make_imagenet_layout
-from tool_runs import (REPO, TOOLS, cityscapes_options, imagenet_options, loader_options, python,
-                       run)
-
-CIFAR_RUNNER = Path(__file__).with_name('run_with_synthetic_cifar.py')
+from mmsr.datasets import make_cifar_layout
+from reference_runs import CIFAR_RUNNER, Run, cifar_options
+from tool_runs import REPO, TOOLS, cityscapes_options, python, run
 
 
-@pytest.fixture(scope='module')
-def cityscapes(tmp_path_factory):
-    return make_cityscapes_layout(tmp_path_factory.mktemp('data') / 'cityscapes', num_train=4,
-                                  num_val=2)
-
-
-def test_fcn_sr_cityscapes_train_resume_test(cityscapes, tmp_path):
-    config = REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'
-    work = tmp_path / 'work'
-    options = ['--cfg-options', *cityscapes_options(cityscapes)]
-    run(python(TOOLS / 'train.py', config, '--work-dir', work, *options), tmp_path)
-    assert (work / 'iter_2.pth').is_file()
-    log = run(python(TOOLS / 'train.py', config, '--work-dir', work, '--resume', *options,
-                     'train_cfg.max_iters=4', 'train_cfg.val_interval=4'), tmp_path)
-    assert 'resumed' in log.lower() and 'Iter(train) [4/' in log
-    checkpoint = work / 'iter_4.pth'
+@pytest.mark.xdist_group('fcn_dist_run')
+def test_fcn_sr_cityscapes_test_tools(fcn_dist_run, tmp_path):
+    """A checkpoint of FCN + SR tested whole-image, by the stock mmseg test.py, by
+    ``tools/dist_test.sh`` with 2 CPU processes, sliding-window and with the config's
+    multi-scale flip (``--tta``)."""
+    config, checkpoint = fcn_dist_run.config, fcn_dist_run.work / 'iter_2.pth'
+    options = ['--cfg-options', *fcn_dist_run.options]
     results = {}
     for name, tool, extra in (
             ('whole', TOOLS / 'test.py', []),
@@ -53,42 +46,44 @@ def test_fcn_sr_cityscapes_train_resume_test(cityscapes, tmp_path):
         log = run(python(tool, config, checkpoint, '--work-dir', tmp_path / name, *tta,
                          *options, *extra_options), tmp_path)
         results[name] = float(re.findall(r'mIoU: ([\d.]+)', log)[-1])
-    # Our tool runs the stock script: same checkpoint, same data, same number.
-    assert results['whole'] == results['stock']
+    log = run(['bash', TOOLS / 'dist_test.sh', config, checkpoint, '2', '--work-dir',
+               tmp_path / 'dist', *options], tmp_path,
+              env_extra={'PYTHON': sys.executable, 'PORT': '29619', 'OMP_NUM_THREADS': '1',
+                         'CUDA_VISIBLE_DEVICES': ''})
+    assert 'GPU number: 2' in log
+    results['dist'] = float(re.findall(r'mIoU: ([\d.]+)', log)[-1])
+    # Our tool runs the stock script: same checkpoint, same data, same number; distributed
+    # testing gathers both halves of the val set: the same number again.
+    assert results['whole'] == results['stock'] == results['dist']
     assert all(0.0 <= value <= 100.0 for value in results.values())
 
 
-def test_deeplabv3_sr_cityscapes_trains_and_tests(cityscapes, tmp_path):
-    config = REPO / 'configs' / 'deeplabv3_r50_sr_cityscapes.py'
-    options = ['--cfg-options', *cityscapes_options(cityscapes, iters=1)]
-    run(python(TOOLS / 'train.py', config, '--work-dir', tmp_path / 'work', *options), tmp_path)
-    log = run(python(TOOLS / 'test.py', config, tmp_path / 'work' / 'iter_1.pth', '--work-dir',
-                     tmp_path / 'test', *options), tmp_path)
+@pytest.mark.xdist_group('deeplabv3_run')
+def test_deeplabv3_sr_cityscapes_tests(deeplabv3_run, tmp_path):
+    log = run(python(TOOLS / 'test.py', deeplabv3_run.config, deeplabv3_run.work / 'iter_12.pth',
+                     '--work-dir', tmp_path / 'test', '--cfg-options', *deeplabv3_run.options),
+              tmp_path)
     assert re.search(r'mIoU: \d', log)
 
 
-def test_resnet50_sr_imagenet_train_resume_test_and_sr_off(tmp_path):
-    root = make_imagenet_layout(tmp_path / 'imagenet', num_classes=3, train_per_class=4,
-                                val_per_class=2)
-    config = REPO / 'configs' / 'resnet50_sr_in1k.py'
-    work = tmp_path / 'work'
-    options = ['--cfg-options', *imagenet_options(root)]
-    run(python(TOOLS / 'train.py', config, '--work-dir', work, *options), tmp_path)
-    log = run(python(TOOLS / 'train.py', config, '--work-dir', work, '--resume', *options,
-                     'train_cfg.max_epochs=2'), tmp_path)
-    assert 'resumed' in log.lower() and 'Epoch(train) [2]' in log
+@pytest.mark.xdist_group('resnet50_run')
+def test_resnet50_sr_imagenet_test_and_sr_off(resnet50_run, tmp_path):
+    config, work = resnet50_run.config, resnet50_run.work
+    options = ['--cfg-options', *resnet50_run.options]
     top1 = {}
     for name, tool in (('ours', TOOLS / 'test.py'), ('stock', upstream_tool('mmpretrain', 'test'))):
-        log = run(python(tool, config, work / 'epoch_2.pth', '--work-dir', tmp_path / name,
+        log = run(python(tool, config, work / 'epoch_4.pth', '--work-dir', tmp_path / name,
                          *options), tmp_path)
         top1[name] = float(re.findall(r'accuracy/top1: ([\d.]+)', log)[-1])
     assert top1['ours'] == top1['stock']
 
     # --sr-off is exactly the checkpoint with its memory zeroed, and not the checkpoint as it
-    # is. (The classifier is scaled down so that the scores are not saturated one-hot vectors,
-    # which would hide any difference.)
-    checkpoint = torch.load(work / 'epoch_2.pth', map_location='cpu', weights_only=False)
-    checkpoint['state_dict']['head.fc.weight'] *= 1e-3
+    # is. (The classifier is scaled so that its logits are of order 1: saturated one-hot scores
+    # would hide any difference.)
+    checkpoint = torch.load(work / 'epoch_4.pth', map_location='cpu', weights_only=False)
+    scale = logit_scale(work / config.name, work / 'epoch_4.pth')
+    for key in ('head.fc.weight', 'head.fc.bias'):
+        checkpoint['state_dict'][key] /= scale
     memory = checkpoint['state_dict']['backbone.sr_block.memory']
     torch.manual_seed(0)
     for name, value in (('strong', torch.randn_like(memory) * 10),
@@ -108,58 +103,57 @@ def test_resnet50_sr_imagenet_train_resume_test_and_sr_off(tmp_path):
     assert not torch.equal(scores['on'], scores['zeroed'])
 
 
-@pytest.mark.parametrize('config, num_classes', [
-    ('cifar100/resnet18-d2d-sr_1xb128_cifar100.py', 100),
-    ('cifar10/vgg16bn-sr_1xb128_cifar10.py', 10),
-])
-def test_cifar_train_best_on_val_and_test(config, num_classes, tmp_path):
-    root = make_cifar_layout(tmp_path / 'cifar', num_classes=num_classes,
-                             train_per_class=200 // num_classes, test_per_class=1)
-    config = REPO / 'configs' / config
-    work = tmp_path / 'work'
-    # Training and validation read the two parts of the split (TrainValSplit wraps the dataset).
-    options = ['--cfg-options', *loader_options(root, ['test_dataloader'], workers=False),
-               f'train_dataloader.dataset.dataset.data_root={root}',
-               f'val_dataloader.dataset.dataset.data_root={root}', 'train_dataloader.batch_size=32',
-               'val_dataloader.batch_size=32', 'test_dataloader.batch_size=32',
-               'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1']
-    log = run(python(CIFAR_RUNNER, TOOLS / 'train.py', config, '--work-dir', work, *options),
-              tmp_path)
+def logit_scale(config, checkpoint):
+    """The largest logit of a classifier checkpoint on random 32x32 inputs."""
+    model = build_model(Config.fromfile(str(config)))
+    load_checkpoint(model, str(checkpoint), map_location='cpu', logger='silent')
+    with torch.no_grad():
+        features = model.eval().extract_feat(torch.randn(4, 3, 32, 32))
+        return float(model.head.fc(features[-1]).abs().max())
+
+
+def check_cifar_run(cifar_run, num_classes, tmp_path):
+    """Training and validation read the two parts of the split (TrainValSplit wraps the
+    dataset); only the best checkpoint on val is kept as best; ours and the stock test.py test
+    it on the test split."""
     # The 90/10 split of the 200 training pictures: 180 to train (6 batches), 20 to validate.
-    assert 'Epoch(train) [2][6/6]' in log and 'Epoch(val) [2][1/1]' in log
-    best = sorted(work.glob('best_accuracy_top1_epoch_*.pth'))
-    assert len(best) == 1, sorted(p.name for p in work.iterdir())
-    for tool in (TOOLS / 'test.py', upstream_tool('mmpretrain', 'test')):
-        log = run(python(CIFAR_RUNNER, tool, config, best[0], *options), tmp_path)
+    assert 'Epoch(train) [2][6/6]' in cifar_run.log and 'Epoch(val) [2][1/1]' in cifar_run.log
+    best = sorted(cifar_run.work.glob('best_accuracy_top1_epoch_*.pth'))
+    assert len(best) == 1, sorted(p.name for p in cifar_run.work.iterdir())
+    for index, tool in enumerate((TOOLS / 'test.py', upstream_tool('mmpretrain', 'test'))):
+        log = run(python(CIFAR_RUNNER, tool, cifar_run.config, best[0], '--work-dir',
+                         tmp_path / f'test{index}', '--cfg-options', *cifar_run.options),
+                  tmp_path)
         assert re.search(rf'Epoch\(test\) \[{num_classes // 32 + 1}/{num_classes // 32 + 1}\]'
                          r'.*accuracy/top1: \d', log)
 
 
-def test_dist_train_and_test_two_cpu_processes(cityscapes, tmp_path):
-    config = REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'
-    work = tmp_path / 'work'
-    log = run(['bash', TOOLS / 'dist_train.sh', config, '2', '--work-dir', work,
-               '--cfg-options', *cityscapes_options(cityscapes)], tmp_path,
-              env_extra={'PYTHON': sys.executable, 'PORT': '29617', 'OMP_NUM_THREADS': '1',
-                         'CUDA_VISIBLE_DEVICES': ''})
-    assert 'Distributed training: True' in log and 'Distributed training is not used' not in log
-    assert 'GPU number: 2' in log  # mmengine's name for the world size
-    assert (work / 'iter_2.pth').is_file()
-    # Distributed testing gathers both halves of the val set: the same mIoU as one process.
-    options = ['--cfg-options', *cityscapes_options(cityscapes)]
-    log = run(['bash', TOOLS / 'dist_test.sh', config, work / 'iter_2.pth', '2',
-               '--work-dir', tmp_path / 'dist_test', *options], tmp_path,
-              env_extra={'PYTHON': sys.executable, 'PORT': '29619', 'OMP_NUM_THREADS': '1',
-                         'CUDA_VISIBLE_DEVICES': ''})
-    assert 'GPU number: 2' in log
-    single = run(python(TOOLS / 'test.py', config, work / 'iter_2.pth', '--work-dir',
-                        tmp_path / 'test', *options), tmp_path)
-    miou = [re.findall(r'mIoU: ([\d.]+)', text)[-1] for text in (log, single)]
-    assert miou[0] == miou[1]
+@pytest.mark.xdist_group('cifar100_run')
+def test_cifar100_resnet18_train_best_on_val_and_test(cifar100_run, tmp_path):
+    check_cifar_run(cifar100_run, 100, tmp_path)
 
 
-def test_dist_train_refuses_syncbn_on_the_cpu(cityscapes, tmp_path):
-    options = [arg for arg in cityscapes_options(cityscapes) if 'norm_cfg' not in arg]
+def test_cifar10_vgg16_train_best_on_val_and_test(tmp_path):
+    data = make_cifar_layout(tmp_path / 'cifar', num_classes=10, train_per_class=20,
+                             test_per_class=1)
+    config = REPO / 'configs' / 'cifar10' / 'vgg16bn-sr_1xb128_cifar10.py'
+    options = cifar_options(data)
+    command = python(CIFAR_RUNNER, TOOLS / 'train.py', config, '--work-dir', tmp_path / 'work',
+                     '--cfg-options', *options)
+    log = run(command, tmp_path)
+    check_cifar_run(Run(config, data, tmp_path / 'work', options, command, log), 10, tmp_path)
+
+
+@pytest.mark.xdist_group('fcn_dist_run')
+def test_dist_train_two_cpu_processes(fcn_dist_run):
+    assert 'Distributed training: True' in fcn_dist_run.log
+    assert 'Distributed training is not used' not in fcn_dist_run.log
+    assert 'GPU number: 2' in fcn_dist_run.log  # mmengine's name for the world size
+    assert (fcn_dist_run.work / 'iter_2.pth').is_file()
+
+
+def test_dist_train_refuses_syncbn_on_the_cpu(tmp_path):
+    options = [arg for arg in cityscapes_options(tmp_path / 'no-data') if 'norm_cfg' not in arg]
     log = run(['bash', TOOLS / 'dist_train.sh', REPO / 'configs' / 'fcn_r50_sr_cityscapes.py',
                '2', '--work-dir', tmp_path / 'work', '--cfg-options', *options], tmp_path,
               expect_rc=1, env_extra={'PYTHON': sys.executable, 'PORT': '29618',

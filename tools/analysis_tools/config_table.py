@@ -16,7 +16,7 @@ the rows the README shows (Cityscapes, and ImageNet's dropout2d rows). Each sits
 import functools
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -57,11 +57,21 @@ def config_params(path: Path) -> int:
 def overhead(row: PaperRow, root: Path = CONFIGS) -> Dict[str, Optional[float]]:
     """``params``, and ``added`` / ``percent`` over the model the row's paper overhead is
     measured against (``None`` for a baseline that has no such reference)."""
-    cfg = Config.fromfile(str(root / row.config))
+    return dict(_overhead(row.config, row.oh_vs, root))
+
+
+@functools.lru_cache(maxsize=None)
+def _overhead(config: str, oh_vs: str, root: Path) -> Tuple[Tuple[str, Optional[float]], ...]:
+    """:func:`overhead`, computed once per config (the README's tables repeat rows)."""
+    return tuple(_compute_overhead(config, oh_vs, root).items())
+
+
+def _compute_overhead(config: str, oh_vs: str, root: Path) -> Dict[str, Optional[float]]:
+    cfg = Config.fromfile(str(root / config))
     model = build_model(cfg)
     params = count_params(model)
-    if row.oh_vs:
-        reference = config_params(root / row.oh_vs)
+    if oh_vs:
+        reference = config_params(root / oh_vs)
     elif sr_blocks(model):
         reference = count_params(build_model(cfg, remove_sr(cfg.model)))
     else:

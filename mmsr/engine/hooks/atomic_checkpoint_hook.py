@@ -11,6 +11,30 @@ from mmengine.registry import HOOKS
 from ..atomic_io import atomic_write
 
 
+class _DeferredRemovals:
+    """A file backend that records ``remove`` / ``rmtree`` calls (and reports those paths as
+    gone) until :meth:`remove_now`; everything else goes to ``backend``."""
+
+    def __init__(self, backend) -> None:
+        self._backend, self._removals = backend, []
+
+    def __getattr__(self, name: str):
+        return getattr(self._backend, name)
+
+    def remove(self, path) -> None:
+        self._removals.append(('remove', path))
+
+    def rmtree(self, path) -> None:
+        self._removals.append(('rmtree', path))
+
+    def remove_now(self, keep=()) -> None:
+        """Carry out the recorded removals, except of the paths in ``keep``."""
+        for method, path in self._removals:
+            if path not in keep and self._backend.exists(path):
+                getattr(self._backend, method)(path)
+        self._removals = []
+
+
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` (same arguments) whose files are always complete.
@@ -21,6 +45,10 @@ class AtomicCheckpointHook(CheckpointHook):
     (atomically, through :meth:`ResumableRunner.save_checkpoint
     <mmsr.engine.ResumableRunner.save_checkpoint>`), then points ``last_checkpoint`` at it with
     write-then-rename, and only then deletes expired checkpoints.
+
+    ``save_best`` likewise: the stock hook deletes the previous best checkpoint before it
+    writes the new one, so a kill in between leaves no best checkpoint; here the previous one
+    is deleted once the new one is complete.
     """
 
     def _expire(self, runner, step: int) -> List[str]:
@@ -34,6 +62,16 @@ class AtomicCheckpointHook(CheckpointHook):
         self.keep_ckpt_ids.append(step)
         runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
         return expired
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        backend, deferred = self.file_backend, _DeferredRemovals(self.file_backend)
+        self.file_backend = deferred
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            self.file_backend = backend
+        deferred.remove_now(keep={getattr(self, 'best_ckpt_path', None),
+                                  *getattr(self, 'best_ckpt_path_dict', {}).values()})
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         expired = self._expire(runner, step)

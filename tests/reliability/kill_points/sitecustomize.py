@@ -6,7 +6,8 @@ when set). Points:
 
 * ``train``: before a training iteration;  ``val``: during validation (after its first batch);
 * ``save``: as a checkpoint starts being saved (``before_save_checkpoint``);
-* ``checkpoint-half``: half of a checkpoint's bytes written;
+* ``checkpoint-half``: half of a checkpoint's bytes written;  ``best-half``: the same, for a
+  ``save_best`` checkpoint (``best_*.pth``) only;
 * ``checkpoint-written``: all of a checkpoint's bytes written, before it is renamed;
 * ``pointer``: before ``last_checkpoint`` is replaced;  ``pointer-written``: right after.
 """
@@ -44,7 +45,8 @@ def install() -> None:
 
     def put(self, obj, filepath):
         is_checkpoint = '.pth' in os.path.basename(str(filepath))
-        if is_checkpoint and _armed('checkpoint-half'):
+        is_best = os.path.basename(str(filepath)).startswith('best_')
+        if is_checkpoint and (_armed('checkpoint-half') or (is_best and _armed('best-half'))):
             with open(filepath, 'wb') as f:
                 f.write(obj[:len(obj) // 2])
                 f.flush()
