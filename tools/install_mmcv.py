@@ -89,7 +89,7 @@ args = sys.argv[1:]
 if '-c' not in args:
     os.execvp(real, [real] + args)
 flags, skip = [], 0
-for index, arg in enumerate(args):
+for arg in args:
     if skip:
         skip -= 1
     elif arg in ('-MF', '-o'):

@@ -151,12 +151,15 @@ class ResumableRunner(Runner):
                                 and self._resumed_step_is_validated())
 
     def _resumed_step_is_validated(self) -> bool:
+        """Whether the train loop validates after the step it resumes from (mmengine's loops'
+        own condition)."""
         loop = self._train_loop
         if self._val_loop is None or not hasattr(loop, 'val_interval'):
             return False
         step, last = ((loop.epoch, loop.max_epochs) if isinstance(loop, EpochBasedTrainLoop)
                       else (loop.iter, loop.max_iters))
-        return 0 < step < last and step >= loop.val_begin and step % loop.val_interval == 0
+        return (0 < step <= last and step >= loop.val_begin
+                and (step % loop.val_interval == 0 or step == last))
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
         """``Runner.call_hook``; after the ``before_train`` hooks of a resumed run, the

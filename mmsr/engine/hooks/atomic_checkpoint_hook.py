@@ -12,8 +12,8 @@ from ..atomic_io import atomic_write
 
 
 class _DeferredRemovals:
-    """A file backend that records ``remove`` / ``rmtree`` calls (and reports those paths as
-    gone) until :meth:`remove_now`; everything else goes to ``backend``."""
+    """A file backend that records ``remove`` / ``rmtree`` calls until :meth:`remove_now`;
+    everything else goes to ``backend``."""
 
     def __init__(self, backend) -> None:
         self._backend, self._removals = backend, []
