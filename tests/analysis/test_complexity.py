@@ -12,6 +12,7 @@ from mmsr import SRBlock
 from mmsr.analysis import complexity_report, remove_sr
 from mmsr.analysis.complexity import sr_block_flops_formula, sr_block_params_formula
 from mmsr.errors import ConfigError
+from paper_formulas import paper_param_count
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,20 +24,15 @@ def test_block_formulas():
     assert sr_block_flops_formula(block) == 1024 * 196 + 196 * 16 + 16 * 2 + 2 * 1024 * 196
 
 
-def formula_params(C, H, W, h, P):
-    """The paper's parameter count: memory + squeeze + fc1 + fc2."""
-    return P * C * H * W + (C + 1) + (H * W * h + h) + (h * P + P)
-
-
 @pytest.mark.parametrize('config, added, printed', [
     # ImageNet, after ResNet-50's layer3 (1024 channels, 14x14 at 224x224), h=16; the paper's
     # text prints "about 1.59% to 7.87%" (P=2 / P=10).
-    ('imagenet/resnet50-d2d-sr-p2_8xb32-450e_in1k.py', formula_params(1024, 14, 14, 16, 2),
+    ('imagenet/resnet50-d2d-sr-p2_8xb32-450e_in1k.py', paper_param_count(1024, 14, 14, 16, 2),
      1.59),
-    ('resnet50_sr_in1k.py', formula_params(1024, 14, 14, 16, 10), 7.87),
+    ('resnet50_sr_in1k.py', paper_param_count(1024, 14, 14, 16, 10), 7.87),
     # CIFAR-100 (32x32), h=8; the paper prints no overhead for these rows.
-    ('cifar100/resnet18-sr_1xb128_cifar100.py', formula_params(512, 4, 4, 8, 2), None),
-    ('cifar100/resnet34-sr_1xb128_cifar100.py', formula_params(256, 8, 8, 8, 6), None),
+    ('cifar100/resnet18-sr_1xb128_cifar100.py', paper_param_count(512, 4, 4, 8, 2), None),
+    ('cifar100/resnet34-sr_1xb128_cifar100.py', paper_param_count(256, 8, 8, 8, 6), None),
 ])
 def test_report_reproduces_the_papers_overheads(config, added, printed):
     """The report's added parameters are the paper's formula for the block the config places;

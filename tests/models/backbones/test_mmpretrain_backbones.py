@@ -7,6 +7,8 @@ from mmengine.registry import DefaultScope
 from mmpretrain.models.backbones import VGG, ResNet, ResNet_CIFAR, ResNetV1c, ResNetV1d, SEResNet
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
+from paper_formulas import paper_param_count
+
 from mmsr.models.backbones.mmpretrain_backbones import (ResNet_CIFAR_Attention, ResNet_CIFAR_SR,
                                                         ResNet_CIFAR_StageDropout, ResNetSR,
                                                         ResNetStageDropout, ResNetV1cSR,
@@ -76,11 +78,6 @@ def overhead_percent(backbone_type, depth, num_classes, in_channels, sr_cfg):
     return num_params(base), 100 * (num_params(with_sr) - num_params(base)) / num_params(base)
 
 
-def formula_params(C, H, W, h, P):
-    """The paper's parameter count of one block: memory + squeeze + fc1 + fc2."""
-    return P * C * H * W + (C + 1) + (H * W * h + h) + (h * P + P)
-
-
 def test_imagenet_resnet50_overheads_are_the_papers():
     """The paper's text: on ImageNet the block adds "about 1.59% to 7.87%" (P=2 / P=10, after
     ResNet-50's layer3: 1024 channels, 14x14 at 224x224, h=16)."""
@@ -88,7 +85,7 @@ def test_imagenet_resnet50_overheads_are_the_papers():
         base, percent = overhead_percent('ResNetSR', 50, 1000, 2048, dict(
             after_stage=3, num_memory_blocks=P, hidden_channels=16, input_size=(224, 224)))
         assert base == 25_557_032  # ResNet-50's published parameter count
-        assert percent == pytest.approx(100 * formula_params(1024, 14, 14, 16, P) / base)
+        assert percent == pytest.approx(100 * paper_param_count(1024, 14, 14, 16, P) / base)
         assert round(percent, 2) == printed
 
 
@@ -101,7 +98,7 @@ def test_cifar100_overheads_are_the_formulas(depth, stage, P):
     in_channels = 512 if depth < 50 else 2048
     base, percent = overhead_percent('ResNet_CIFAR_SR', depth, 100, in_channels, dict(
         after_stage=stage, num_memory_blocks=P, hidden_channels=8, input_size=(32, 32)))
-    assert percent == pytest.approx(100 * formula_params(channels, size, size, 8, P) / base)
+    assert percent == pytest.approx(100 * paper_param_count(channels, size, size, 8, P) / base)
 
 
 @pytest.mark.parametrize('attention', ['SELayer', 'CBAM'])
