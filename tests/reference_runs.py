@@ -63,8 +63,10 @@ def train_env(kill=None, rank=None):
     return env
 
 
-def train(config, data, work, options, cwd):
-    command = python(TOOLS / 'train.py', REPO / 'configs' / config, '--work-dir', work,
+def train(config, data, work, options, cwd, runner=()):
+    """``tools/train.py --resume`` on ``configs/<config>`` (through ``runner``, a script that
+    runs the tool, when given) in the kill-and-resume runs' environment."""
+    command = python(*runner, TOOLS / 'train.py', REPO / 'configs' / config, '--work-dir', work,
                      '--resume', '--cfg-options', *options)
     log = run(command, cwd, env_extra=train_env())
     return Run(REPO / 'configs' / config, data, work, options, command, log)
@@ -127,9 +129,5 @@ def cifar100_run(tmp_path_factory):
     root = tmp_path_factory.mktemp('cifar100_run')
     data = make_cifar_layout(root / 'cifar', num_classes=100, train_per_class=2,
                              test_per_class=1)
-    config = REPO / 'configs' / 'cifar100' / 'resnet18-d2d-sr_1xb128_cifar100.py'
-    options = cifar_options(data)
-    command = python(CIFAR_RUNNER, TOOLS / 'train.py', config, '--work-dir', root / 'work',
-                     '--resume', '--cfg-options', *options)
-    log = run(command, root, env_extra=train_env())
-    return Run(config, data, root / 'work', options, command, log)
+    return train('cifar100/resnet18-d2d-sr_1xb128_cifar100.py', data, root / 'work',
+                 cifar_options(data), root, runner=[CIFAR_RUNNER])

@@ -22,7 +22,7 @@ from mmengine.runner import load_checkpoint
 from mmsr.analysis import build_model
 from mmsr.cli.upstream_tools import upstream_tool
 from mmsr.datasets import make_cifar_layout
-from reference_runs import CIFAR_RUNNER, Run, cifar_options
+from reference_runs import CIFAR_RUNNER, cifar_options, train
 from tool_runs import REPO, TOOLS, cityscapes_options, python, run
 
 
@@ -136,12 +136,8 @@ def test_cifar100_resnet18_train_best_on_val_and_test(cifar100_run, tmp_path):
 def test_cifar10_vgg16_train_best_on_val_and_test(tmp_path):
     data = make_cifar_layout(tmp_path / 'cifar', num_classes=10, train_per_class=20,
                              test_per_class=1)
-    config = REPO / 'configs' / 'cifar10' / 'vgg16bn-sr_1xb128_cifar10.py'
-    options = cifar_options(data)
-    command = python(CIFAR_RUNNER, TOOLS / 'train.py', config, '--work-dir', tmp_path / 'work',
-                     '--cfg-options', *options)
-    log = run(command, tmp_path)
-    check_cifar_run(Run(config, data, tmp_path / 'work', options, command, log), 10, tmp_path)
+    check_cifar_run(train('cifar10/vgg16bn-sr_1xb128_cifar10.py', data, tmp_path / 'work',
+                          cifar_options(data), tmp_path, runner=[CIFAR_RUNNER]), 10, tmp_path)
 
 
 @pytest.mark.xdist_group('fcn_dist_run')
