@@ -19,6 +19,7 @@ TORCH21_VENV := .venv-torch2.1
 NEWEST_VENV := .venv-torch-newest
 TORCH21_TESTS := tests/models tests/engine tests/datasets tests/reliability tests/analysis \
 	tests/cli tests/test_package.py tests/test_torch_features.py tests/test_install.py \
+	tests/test_plugin_registers_only.py \
 	tests/tools/test_install_mmcv.py
 # The kill-and-resume test of the iteration-based Cityscapes config runs in the main lane only
 # (the torch 2.1 lane keeps the epoch-based ImageNet one and the 2-process one): saves 5 minutes.

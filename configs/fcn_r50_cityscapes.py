@@ -8,5 +8,6 @@ _base_ = ['mmseg::fcn/fcn_r50-d8_4xb2-80k_cityscapes-512x1024.py',
           './_base_/datasets/cityscapes_multiscale_flip_test.py']
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
+test_cfg = dict(type='CheckedTestLoop')  # checked test data under any runner (mmseg's test.py builds a plain Runner)
 # The paper's test: multi-scale flip, `tools/test.py CONFIG CKPT --tta` (the scales: the base above)
 tta_pipeline = _base_.multiscale_flip_pipeline

@@ -6,8 +6,9 @@
 _base_ = 'mmpretrain::resnet/resnet50_8xb32_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
+test_cfg = dict(type='CheckedTestLoop')  # checked test data under any runner (mmseg's test.py builds a plain Runner)
 model = dict(
     backbone=dict(
-        type='ResNetSR',
+        type='PluggedResNet',
         sr_cfg=dict(after_stage=3, num_memory_blocks=10, hidden_channels=16,
                     input_size=(224, 224))))

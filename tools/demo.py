@@ -131,8 +131,8 @@ def progress_hook(name: str, total: int, every: int):
 
 
 def train_and_evaluate(name: str, cfg) -> dict:
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg)
+    from mmengine.registry import RUNNERS
+    runner = RUNNERS.build(cfg)  # as the upstream train tools build it (runner_type)
     total = cfg.train_cfg.max_iters
     runner.register_hook(progress_hook(name, total, max(total // 10, 1)))
     print(f'[{name}] training {cfg.train_cfg.max_iters} iterations ...', flush=True)
@@ -151,9 +151,11 @@ def train_and_evaluate(name: str, cfg) -> dict:
 def predict(runner, limit: int):
     """(image RGB, ground truth, prediction, SR weights or None) for the first val images."""
     import torch
+    from mmsr.analysis import sr_blocks
     model = runner.model
     model.eval()
-    block = getattr(model.backbone, 'sr_block', None)
+    blocks = sr_blocks(model.backbone)  # the block sits in its stage, e.g. layer2.sr_block
+    block = blocks[0][1] if blocks else None
     captured = []
     handle = block.remember.register_forward_hook(
         lambda m, i, o: captured.append(o.detach().cpu())) if block is not None else None

@@ -4,9 +4,11 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--tta]
                          [--cfg-options k=v ...] [--launcher ...] [--sr-off]
 
-The config's ``default_scope`` picks mmseg's or mmpretrain's ``tools/test.py``, which then runs
-unchanged. ``--sr-off`` evaluates the model with every SR block's contribution switched off
-(the paper's ablation; the checkpoint is loaded as it is). See :mod:`mmsr.cli.upstream_tools`.
+The config's ``default_scope`` picks mmseg's or mmpretrain's ``tools/test.py``, which runs with
+this command line; what the run does beyond upstream comes from the config (``test_cfg =
+dict(type='CheckedTestLoop')``: checked test data). ``--sr-off`` becomes ``--cfg-options
+model.backbone.sr_cfg.enabled=False`` (every SR block's contribution switched off: the paper's
+ablation; the checkpoint is loaded as it is). See :mod:`mmsr.cli.upstream_tools`.
 """
 import sys
 from typing import Optional, Sequence

@@ -3,10 +3,12 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp] [--cfg-options k=v ...]
                                  [--launcher {none,pytorch,slurm,mpi}]
 
-The config's ``default_scope`` picks mmseg's or mmpretrain's ``tools/train.py``, which then runs
-unchanged (its ``-h`` lists every option). Before the runner is built, missing dataset folders
-are reported with the key to set; on a machine without CUDA, ``--launcher pytorch`` runs on
-gloo. See :mod:`mmsr.cli.upstream_tools`.
+The config's ``default_scope`` picks mmseg's or mmpretrain's ``tools/train.py``, which runs with
+this command line (its ``-h`` lists every option). What the run does beyond upstream comes from
+the config, as with the stock tool (``runner_type = 'ResumableRunner'``: checked data and work
+dir, exact resume). On a machine without CUDA, ``--launcher pytorch`` (``tools/dist_train.sh``)
+runs on gloo: this tool creates the gloo process group and adds ``--cfg-options`` that wrap the
+model without ``device_ids``. See :mod:`mmsr.cli.upstream_tools`.
 """
 import sys
 from typing import Optional, Sequence

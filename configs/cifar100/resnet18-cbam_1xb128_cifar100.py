@@ -5,4 +5,4 @@
 _base_ = './resnet18_1xb128_cifar100.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(
-    type='ResNet_CIFAR_Attention', attention_cfg=dict(type='CBAM', ratio=16, mlp_bias=False)))
+    type='PluggedResNet_CIFAR', attention_cfg=dict(type='CBAM', ratio=16, mlp_bias=False)))

@@ -3,5 +3,5 @@
 # memory for the 32x32 training input).
 _base_ = './resnet18-db_1xb128_cifar100.py'
 model = dict(backbone=dict(
-    type='ResNet_CIFAR_SR',
+    type='PluggedResNet_CIFAR',
     sr_cfg=dict(after_stage=3, num_memory_blocks=2, hidden_channels=8, input_size=(32, 32))))

@@ -4,5 +4,5 @@
 _base_ = './resnet18_1xb128_cifar100.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(
-    type='ResNet_CIFAR_StageDropout',
+    type='PluggedResNet_CIFAR',
     stage_dropout_cfg=dict(type='DropBlock', p=0.1, block_size=3, after_stages=(3, 4))))

@@ -8,6 +8,7 @@ _base_ = [
     '../_base_/models/cifar_paper_init.py'
 ]
 runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
+test_cfg = dict(type='CheckedTestLoop')  # checked test data under any runner (mmseg's test.py builds a plain Runner)
 model = dict(backbone=dict(zero_init_residual=False, init_cfg=_base_.cifar_paper_init.resnet),
              head=dict(num_classes=100, init_cfg=_base_.cifar_paper_init.linear))
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,

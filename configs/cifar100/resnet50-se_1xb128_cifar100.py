@@ -6,4 +6,4 @@
 _base_ = './resnet50_1xb128_cifar100.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(
-    type='ResNet_CIFAR_Attention', attention_cfg=dict(type='SELayer', ratio=16, divisor=1)))
+    type='PluggedResNet_CIFAR', attention_cfg=dict(type='SELayer', ratio=16, divisor=1)))

@@ -4,5 +4,5 @@
 _base_ = './resnet50_1xb128_cifar100.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(
-    type='ResNet_CIFAR_SR',
+    type='PluggedResNet_CIFAR',
     sr_cfg=dict(after_stage=3, num_memory_blocks=2, hidden_channels=8, input_size=(32, 32))))

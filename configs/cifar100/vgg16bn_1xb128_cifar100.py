@@ -11,6 +11,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
+test_cfg = dict(type='CheckedTestLoop')  # checked test data under any runner (mmseg's test.py builds a plain Runner)
 model = dict(
     backbone=dict(num_classes=-1, out_indices=(4, ), init_cfg=_base_.cifar_paper_init.vgg),
     neck=dict(_delete_=True, type='GlobalAveragePooling'),

@@ -3,5 +3,5 @@
 # memory for the 32x32 training input).
 _base_ = './vgg19bn_1xb128_cifar100.py'
 model = dict(backbone=dict(
-    type='VGGSR',
+    type='PluggedVGG',
     sr_cfg=dict(after_stage=4, num_memory_blocks=10, hidden_channels=8, input_size=(32, 32))))

@@ -5,5 +5,5 @@
 # top-1.
 _base_ = './resnet50-d2d_8xb32-450e_in1k.py'
 model = dict(backbone=dict(
-    type='ResNetSR',
+    type='PluggedResNet',
     sr_cfg=dict(after_stage=3, num_memory_blocks=10, hidden_channels=16, input_size=(224, 224))))

@@ -4,5 +4,5 @@
 _base_ = './resnet50_8xb32-450e_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(
-    type='ResNetStageDropout',
+    type='PluggedResNet',
     stage_dropout_cfg=dict(type='Dropout2d', p=0.1, after_stages=(3, 4))))

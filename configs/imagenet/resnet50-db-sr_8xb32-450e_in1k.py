@@ -3,5 +3,5 @@
 # the paper's ImageNet width; a 14x14 memory for the 224x224 training crop).
 _base_ = './resnet50-db_8xb32-450e_in1k.py'
 model = dict(backbone=dict(
-    type='ResNetSR',
+    type='PluggedResNet',
     sr_cfg=dict(after_stage=3, num_memory_blocks=8, hidden_channels=16, input_size=(224, 224))))

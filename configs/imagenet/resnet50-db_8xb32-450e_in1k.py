@@ -5,5 +5,5 @@
 _base_ = './resnet50_8xb32-450e_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(
-    type='ResNetStageDropout',
+    type='PluggedResNet',
     stage_dropout_cfg=dict(type='DropBlock', p=0.1, block_size=7, after_stages=(3, 4))))

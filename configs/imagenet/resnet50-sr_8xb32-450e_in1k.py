@@ -4,5 +4,5 @@
 _base_ = './resnet50_8xb32-450e_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(backbone=dict(
-    type='ResNetSR',
+    type='PluggedResNet',
     sr_cfg=dict(after_stage=3, num_memory_blocks=10, hidden_channels=16, input_size=(224, 224))))

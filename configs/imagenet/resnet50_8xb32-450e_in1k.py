@@ -7,3 +7,4 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 runner_type = 'ResumableRunner'  # exact, kill-proof --resume (README, Guarantees)
+test_cfg = dict(type='CheckedTestLoop')  # checked test data under any runner (mmseg's test.py builds a plain Runner)

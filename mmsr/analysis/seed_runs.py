@@ -104,7 +104,7 @@ def chosen_protocol(args: argparse.Namespace, config: Path) -> str:
         cfg = load_config(str(config), options_dict(args.cfg_options))
         if cfg.get('tta_pipeline') is None or cfg.get('tta_model') is None:
             raise ConfigError(f'{config.name} has no tta_pipeline / tta_model, so it cannot '
-                              'be tested multi-scale flip (tools/test.py --tta); pass '
+                              'be tested multi-scale flip (test.py --tta); pass '
                               '--single-scale.')
     return protocol
 

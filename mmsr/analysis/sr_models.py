@@ -16,7 +16,7 @@ from ..utils.config import detect_codebase, iter_dicts
 
 
 def remove_sr(model_cfg: dict) -> dict:
-    """A deep copy of ``model_cfg`` with ``sr_cfg=None`` on every SR backbone, which is then
+    """A deep copy of ``model_cfg`` with ``sr_cfg=None`` on every plugged backbone, which is then
     exactly its upstream class."""
     model_cfg = copy.deepcopy(model_cfg)
     for _, node in iter_dicts(model_cfg):
@@ -46,7 +46,7 @@ def build_sr_and_baseline(cfg: Config) -> Tuple[nn.Module, nn.Module]:
     baseline = build_model(cfg, remove_sr(cfg.model))
     if sr_blocks(baseline):
         raise ConfigError(f'{cfg.filename}: an SR block placed outside sr_cfg stays in the '
-                          'baseline; place SR blocks with sr_cfg on an SR backbone.')
+                          'baseline; place SR blocks with sr_cfg on a plugged backbone.')
     return model, baseline
 
 

@@ -1,5 +1,5 @@
-"""What the repo's command-line tools share, and the runner behind ``tools/train.py`` and
-``tools/test.py`` (:mod:`.upstream_tools`).
+"""What the repo's command-line tools share, and how ``tools/train.py`` and ``tools/test.py``
+run the upstream scripts (:mod:`.upstream_tools`).
 
 Every tool that reads a config takes it as its first argument with ``--cfg-options``, writes
 its report with ``--json``, and prints bad input (an :class:`~mmsr.errors.MMSRError`) as one

@@ -15,6 +15,7 @@ import os
 from typing import Optional
 
 from ..errors import DataError, DataNotFoundError, MMSRError
+from .nested import nested_datasets
 
 
 def _loading_transforms() -> tuple:
@@ -84,18 +85,17 @@ class CheckedLoading:
 
 
 def check_loading(dataset, key: str) -> None:
-    """Wrap the loading transforms of ``dataset`` and of every dataset inside it (wrappers:
-    ``dataset`` / ``datasets``) in :class:`CheckedLoading`; ``key`` is its config key, e.g.
-    ``'train_dataloader.dataset'``. Idempotent."""
+    """Wrap the loading transforms of ``dataset`` and of every dataset inside it (see
+    :func:`~mmsr.datasets.nested.nested_datasets`) in :class:`CheckedLoading`; ``key`` is its
+    config key, e.g. ``'train_dataloader.dataset'``. Idempotent."""
     kinds = _loading_transforms()
-    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms', None)
-    if kinds and isinstance(transforms, list):
-        ann_file = getattr(dataset, 'ann_file', '') or ''
+    if not kinds:
+        return
+    for inner_key, inner in nested_datasets(dataset, key):
+        transforms = getattr(getattr(inner, 'pipeline', None), 'transforms', None)
+        if not isinstance(transforms, list):
+            continue
+        ann_file = getattr(inner, 'ann_file', '') or ''
         for i, transform in enumerate(transforms):
             if isinstance(transform, kinds):
-                transforms[i] = CheckedLoading(transform, key, ann_file)
-    inner = getattr(dataset, 'dataset', None)
-    if inner is not None:
-        check_loading(inner, f'{key}.dataset')
-    for i, inner in enumerate(getattr(dataset, 'datasets', None) or []):
-        check_loading(inner, f'{key}.datasets[{i}]')
+                transforms[i] = CheckedLoading(transform, inner_key, ann_file)

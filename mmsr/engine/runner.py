@@ -14,9 +14,9 @@ from mmengine.hooks import CheckpointHook
 from mmengine.registry import RUNNERS
 from mmengine.runner import BaseLoop, EpochBasedTrainLoop, Runner
 
-from ..datasets.checked_loading import check_loading
 from .atomic_io import PARTIAL_SUFFIX, partial_path, publish
 from .hooks import AtomicCheckpointHook, StepSeedHook
+from .loops import build_checked_dataloader
 from .safe_checkpoint import CheckpointLoadError, load_local_checkpoint
 from .work_dir import check_work_dir
 
@@ -99,8 +99,12 @@ class ResumableRunner(Runner):
       ``last_checkpoint`` only ever names a complete file;
     * auto-resume falls back from a missing or truncated latest checkpoint to the newest
       complete one, with a warning naming both (:func:`checkpoint_to_resume`);
-    * images and label maps that cannot be loaded fail with one line naming the file and the
-      dataset key (:func:`~mmsr.datasets.checked_loading.check_loading`).
+    * every dataloader is built with its data checked: a missing dataset folder or file, and
+      an image or label map that cannot be loaded, fail with one line naming the file and the
+      config key (:func:`~mmsr.engine.loops.build_checked_dataloader`).
+
+    Under a runner that is not this one, ``test_cfg = dict(type='CheckedTestLoop')`` checks the
+    test data the same way.
     """
 
     def __init__(self, model, work_dir: str, *args, **kwargs) -> None:
@@ -182,27 +186,9 @@ class ResumableRunner(Runner):
 
     # --- data ----------------------------------------------------------------------------
     def build_dataloader(self, dataloader, seed=None, diff_rank_seed=False):
-        """``Runner.build_dataloader`` with the dataset's loading steps checked."""
+        """``Runner.build_dataloader``, with the data checked
+        (:func:`~mmsr.engine.loops.build_checked_dataloader`)."""
         key = next((k for k in _LOADERS if dataloader is getattr(self, f'_{k}', None)),
                    'dataloader')
-        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
-        check_loading(loader.dataset, f'{key}.dataset')
-        return loader
-
-
-def honour_runner_type() -> None:
-    """Make ``Runner.from_cfg(cfg)`` build a :class:`ResumableRunner` when ``cfg.runner_type``
-    names it. mmseg's ``tools/test.py`` calls ``Runner.from_cfg`` whatever ``runner_type`` says
-    (its ``train.py`` and mmpretrain's tools honour it), so without this the stock mmseg test
-    tool would run our configs without the checked data loading. Run by ``import mmsr``."""
-    original = Runner.__dict__['from_cfg']
-    if getattr(original.__func__, 'honours_runner_type', False):
-        return
-
-    def from_cfg(cls, cfg):
-        if cls is Runner and cfg.get('runner_type') in ('ResumableRunner', ResumableRunner):
-            return ResumableRunner.from_cfg(cfg)
-        return original.__func__(cls, cfg)
-
-    from_cfg.honours_runner_type = True
-    Runner.from_cfg = classmethod(from_cfg)
+        return build_checked_dataloader(dataloader, key, seed=seed,
+                                        diff_rank_seed=diff_rank_seed)

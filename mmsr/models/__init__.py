@@ -32,9 +32,10 @@ def _register_codebases() -> Dict[str, bool]:
                 importlib.import_module(module)
         except ImportError as exc:
             warnings.warn(f'mmsr: {codebase} is installed but cannot be imported ({exc}); '
-                          f'its SR models are not registered. mmseg and mmpretrain need full '
-                          f'mmcv with compiled ops: run "python tools/install_mmcv.py" or '
-                          f'"make env".', stacklevel=2)
+                          f'its models are not registered. mmseg and mmpretrain need full mmcv '
+                          f'with compiled ops: install it with `mim install "mmcv==2.1.0"`, or '
+                          f'build mmcv from source (see mmsr\'s installation instructions).',
+                          stacklevel=2)
             continue
         found[codebase] = True
     return found

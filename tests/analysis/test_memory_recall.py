@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmsr.analysis import build_model
+from mmsr.analysis import build_model, sr_blocks
 from mmsr.analysis.memory_recall import choose_classes
 from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
 from mmsr.errors import ConfigError
@@ -24,13 +24,15 @@ def run_tool(argv):
 
 
 def trained_checkpoint(config, path):
-    """A checkpoint whose SR memory is not zero (as after training)."""
+    """A checkpoint whose SR memory is not zero (as after training); returns the block's
+    name and memory."""
     model = build_model(Config.fromfile(str(config)))
+    (name, block), = sr_blocks(model)
     torch.manual_seed(0)
     with torch.no_grad():
-        model.backbone.sr_block.memory.normal_()
+        block.memory.normal_()
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
-    return model.backbone.sr_block.memory.detach()
+    return name, block.memory.detach()
 
 
 @pytest.mark.parametrize('kind', ['classifier', 'segmentor'])
@@ -43,7 +45,10 @@ def test_analysis_writes_figures_and_numbers(kind, tmp_path, capfd):
         config = CONFIGS / 'tiny_fcn_r18_sr_cityscapes.py'
         root = make_cityscapes_layout(tmp_path / 'data', num_train=1, num_val=2)
         images, classes = 2, ['road', 'car']
-    memory = trained_checkpoint(config, tmp_path / 'model.pth')
+    name, memory = trained_checkpoint(config, tmp_path / 'model.pth')
+    # the block sits in the stage it follows: after layer3 (classifier) or layer2 (segmentor)
+    assert name == {'classifier': 'backbone.layer3.sr_block',
+                    'segmentor': 'backbone.layer2.sr_block'}[kind]
     out = tmp_path / 'analysis'
     argv = [str(config), str(tmp_path / 'model.pth'), '--out-dir', str(out), '--classes',
             *classes, '--cfg-options', f'val_dataloader.dataset.data_root={root}']
@@ -52,7 +57,7 @@ def test_analysis_writes_figures_and_numbers(kind, tmp_path, capfd):
     assert f'{images}/{images}' in output, output  # the progress bar
     report = json.loads((out / 'sr_memory_analysis.json').read_text())
     assert report['images'] == images and report['classes'] == classes
-    block = report['sr_blocks']['backbone.sr_block']
+    block = report['sr_blocks'][name]
     weights = block['softmax_weights']
     assert set(weights) == {'all', *classes}
     assert np.allclose(sum(weights['all']['mean']), 1.0, atol=1e-5)
@@ -63,7 +68,7 @@ def test_analysis_writes_figures_and_numbers(kind, tmp_path, capfd):
         assert np.allclose(stats['delta'], np.subtract(stats['after'], stats['before']))
     assert np.allclose(block['memory_channel_activity'], memory.mean((2, 3)).numpy(), atol=1e-6)
     for figure in ('softmax_weights', 'channel_activation', 'memory_channel_activity'):
-        assert (out / f'backbone_sr_block_{figure}.png').stat().st_size > 1000
+        assert (out / f'{name.replace(".", "_")}_{figure}.png').stat().st_size > 1000
 
 
 def recomputed(config, checkpoint, root):
@@ -78,7 +83,7 @@ def recomputed(config, checkpoint, root):
     load_checkpoint(model, str(checkpoint), map_location='cpu')
     model.eval()
     inputs, labels = [], []
-    model.backbone.sr_block.register_forward_pre_hook(lambda m, args: inputs.append(args[0]))
+    model.backbone.layer3.sr_block.register_forward_pre_hook(lambda m, args: inputs.append(args[0]))
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         loader = Runner.build_dataloader(cfg.val_dataloader)
     with torch.no_grad():
@@ -87,7 +92,7 @@ def recomputed(config, checkpoint, root):
             model(data['inputs'], mode='tensor')
             labels += [int(sample.gt_label) for sample in data['data_samples']]
         x = torch.cat(inputs)
-        y, w = model.backbone.sr_block(x, return_weights=True)
+        y, w = model.backbone.layer3.sr_block(x, return_weights=True)
     w, x, y, labels = w.double().numpy(), x.double().numpy(), y.double().numpy(), np.array(labels)
     expected = {}
     masks = {'all': np.ones(len(labels), bool)}
@@ -110,7 +115,7 @@ def test_classifier_statistics_equal_an_independent_computation(tmp_path):
                      '--classes', *classes, '--cfg-options',
                      f'val_dataloader.dataset.data_root={root}']) == 0
     block = json.loads((out / 'sr_memory_analysis.json').read_text())['sr_blocks'][
-        'backbone.sr_block']
+        'backbone.layer3.sr_block']
     expected = recomputed(config, tmp_path / 'model.pth', root)
     assert set(expected) == set(block['softmax_weights']) == set(block['channel_activation'])
     for name, want in expected.items():

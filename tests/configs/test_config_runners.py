@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
+from mmengine.registry import RUNNERS, DefaultScope
 from mmengine.runner import Runner
 
 from mmsr.analysis import sr_blocks
-from mmsr.cli.upstream_tools import check_data_paths, leaf_datasets
-from mmsr.datasets import make_cifar_layout, make_cityscapes_layout, make_imagenet_layout
+from mmsr.datasets import (make_cifar_layout, make_cityscapes_layout, make_imagenet_layout,
+                           nested_datasets)
 from mmsr.utils.config import detect_codebase
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,16 +46,16 @@ def on_generated_data(path: Path, data_roots, work_dir: Path) -> Config:
     cfg = Config.fromfile(str(path))
     for loader in LOADERS:
         cfg[loader].update(num_workers=0, persistent_workers=False)
-        for _, dataset in leaf_datasets(cfg[loader].dataset, loader):
+        for _, dataset in nested_datasets(cfg[loader].dataset, loader, leaves_only=True):
             dataset['data_root'] = str(data_roots[dataset['type']])
-    check_data_paths(cfg, LOADERS)
     cfg.work_dir = str(work_dir)
     return cfg
 
 
 def build_everything(cfg: Config) -> Runner:
-    """What ``runner.train()`` and ``runner.test()`` build before the first iteration."""
-    runner = Runner.from_cfg(cfg)
+    """What ``runner.train()`` and ``runner.test()`` build before the first iteration (the
+    runner as the upstream train tools build it: ``runner_type`` through ``RUNNERS``)."""
+    runner = RUNNERS.build(cfg)
     with DefaultScope.overwrite_default_scope(detect_codebase(cfg)):
         runner._train_loop = runner.build_train_loop(runner._train_loop)
         runner._val_loop = runner.build_val_loop(runner._val_loop)
@@ -78,6 +78,8 @@ def test_every_config_builds_its_whole_runner(path, data_roots, tmp_path):
     hooks = {type(hook).__name__ for hook in runner.hooks}
     assert {'AtomicCheckpointHook', 'StepSeedHook', 'LoggerHook', 'ParamSchedulerHook'} <= hooks
     assert 'CheckpointHook' not in hooks
+    # Checked test data also under mmseg's test.py, which builds a plain Runner.
+    assert type(runner.test_loop).__name__ == 'CheckedTestLoop'
     model = runner.model
     assert bool(sr_blocks(model)) == (runner.cfg.model.backbone.get('sr_cfg') is not None)
 

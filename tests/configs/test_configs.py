@@ -56,21 +56,28 @@ def plain(node):
     return node
 
 
-def without_sr(cfg: Config) -> dict:
-    """The config as a dict, without SR: sr_cfg, custom_imports and runner_type (mmsr's runner,
-    which a stock baseline lacks) dropped, an ``...SR`` backbone type mapped to the class
-    without SR: its upstream class, or the baseline class with block attention or stage dropout
-    where the config uses those."""
-    data = plain(cfg.to_dict())
+def without_mmsr_run_settings(data: dict) -> dict:
+    """``data`` without custom_imports, runner_type and the test loop: mmsr's runner and
+    CheckedTestLoop, which a stock baseline lacks (its test loop: TestLoop, or {})."""
     data.pop('custom_imports', None)
     data.pop('runner_type', None)
+    if data.get('test_cfg') in ({}, {'type': 'TestLoop'}, {'type': 'CheckedTestLoop'}):
+        data.pop('test_cfg')
+    return data
+
+
+def without_sr(cfg: Config) -> dict:
+    """The config as a dict, without SR: sr_cfg and mmsr's run settings
+    (:func:`without_mmsr_run_settings`) dropped, and the backbone type the baseline has: the
+    upstream class, or the same ``Plugged<Upstream>`` class where the config also uses block
+    attention or stage dropout."""
+    data = without_mmsr_run_settings(plain(cfg.to_dict()))
     backbone = data['model']['backbone']
     backbone.pop('sr_cfg', None)
-    upstream = re.sub(r'_?SR$', '', backbone['type'])
-    if backbone.get('attention_cfg'):
-        upstream += '_Attention'
-    elif backbone.get('stage_dropout_cfg'):
-        upstream += '_StageDropout' if upstream.endswith('CIFAR') else 'StageDropout'
+    upstream = {'ResNetV1cSR': 'ResNetV1c'}.get(backbone['type'],
+                                                re.sub(r'^Plugged', '', backbone['type']))
+    if backbone.get('attention_cfg') or backbone.get('stage_dropout_cfg'):
+        upstream = 'Plugged' + upstream
     backbone['type'] = upstream
     return data
 
@@ -133,13 +140,12 @@ def test_sr_config_differs_from_its_baseline_only_in_sr(path):
     baseline_path = baseline_of(path)
     baseline = Config.fromfile(str(baseline_path))
     assert not baseline.model.backbone.type.endswith('SR'), 'a baseline named as SR'
-    expected = plain(baseline.to_dict())
-    expected.pop('custom_imports', None)
-    expected.pop('runner_type', None)
+    expected = without_mmsr_run_settings(plain(baseline.to_dict()))
     assert without_sr(cfg) == expected, f'{path.name} vs {baseline_path.name}'
     assert cfg.model.backbone.sr_cfg is not None
     assert cfg.custom_imports == dict(imports=['mmsr'], allow_failed_imports=False)
     assert cfg.runner_type == 'ResumableRunner'  # exact, kill-proof resume (README)
+    assert cfg.test_cfg.type == 'CheckedTestLoop'  # checked test data under any runner
 
 
 @pytest.mark.parametrize('path', [REPO / 'configs' / name for name in (

@@ -46,8 +46,9 @@ def test_test_tool_on_a_label_map_of_the_wrong_size(fcn_dist_run, tmp_path):
     message = (f'test_dataloader.dataset: label map {labels} is 32x64 but its image {image} is '
                "64x128 (height x width); a label map must have its image's size")
     assert error_line(output, 'tools/test.py') == message
-    # The stock mmseg tools/test.py (it ignores runner_type; import mmsr makes it honour it):
-    # its traceback ends in the same message.
+    # The stock mmseg tools/test.py builds a plain Runner whatever runner_type says; the
+    # config's test_cfg (CheckedTestLoop) checks its data all the same: its traceback ends in
+    # the same message.
     output = run(python(upstream_tool('mmseg', 'test'), config, checkpoint,
                         '--work-dir', tmp_path / 'stock', '--cfg-options', *options),
                  tmp_path, expect_rc=1)

@@ -19,11 +19,12 @@ def free_port():
 
 def build_model(norm_eval):
     import mmsr  # noqa: F401
-    from mmsr.models.backbones.mmseg_backbones import ResNetV1cSR
+    from mmsr.models.backbones.mmseg_backbones import PluggedResNetV1c
     torch.manual_seed(0)
-    model = ResNetV1cSR(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
-                        norm_eval=norm_eval, sr_cfg=dict(after_stage=2, num_memory_blocks=3,
-                                                         hidden_channels=4, input_size=(32, 32)))
+    model = PluggedResNetV1c(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
+                             norm_eval=norm_eval, sr_cfg=dict(after_stage=2, num_memory_blocks=3,
+                                                              hidden_channels=4,
+                                                              input_size=(32, 32)))
     model.init_weights()
     model.train()
     return model
@@ -49,7 +50,7 @@ def worker(rank, port, out_dir, norm_eval):
     try:
         model = torch.nn.parallel.DistributedDataParallel(build_model(norm_eval))
         train(model, rank, world_size=2)
-        torch.save(model.module.sr_block.state_dict(), f'{out_dir}/rank{rank}.pth')
+        torch.save(model.module.layer2.sr_block.state_dict(), f'{out_dir}/rank{rank}.pth')
     finally:
         dist.destroy_process_group()
 
@@ -62,7 +63,7 @@ def run_ddp(out_dir, norm_eval):
 
 def test_ddp_with_training_bn_keeps_ranks_in_sync(tmp_path):
     ranks = run_ddp(tmp_path, norm_eval=False)
-    initial = build_model(norm_eval=False).sr_block.state_dict()
+    initial = build_model(norm_eval=False).layer2.sr_block.state_dict()
     for key in ranks[0]:
         assert torch.equal(ranks[0][key], ranks[1][key]), key
     assert not torch.equal(ranks[0]['memory'], initial['memory'])  # and it learned
@@ -71,9 +72,9 @@ def test_ddp_with_training_bn_keeps_ranks_in_sync(tmp_path):
 def test_two_process_ddp_equals_one_process_on_the_global_batch(tmp_path):
     ranks = run_ddp(tmp_path, norm_eval=True)
     single = build_model(norm_eval=True)
-    initial = {k: v.clone() for k, v in single.sr_block.state_dict().items()}
+    initial = {k: v.clone() for k, v in single.layer2.sr_block.state_dict().items()}
     train(single)
-    for key, value in single.sr_block.state_dict().items():
+    for key, value in single.layer2.sr_block.state_dict().items():
         assert torch.equal(ranks[0][key], ranks[1][key]), key
         torch.testing.assert_close(ranks[0][key], value, atol=1e-5, rtol=1e-4)
         assert not torch.equal(value, initial[key]), f'{key} did not train'

@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
-from mmsr.models.backbones.mmpretrain_backbones import ResNet_CIFAR_SR
+from mmsr.models.backbones.mmpretrain_backbones import PluggedResNet_CIFAR
 
 
 class RandomlyFlippedImages(Dataset):
@@ -37,7 +37,7 @@ class TinySRClassifier(BaseModel):
 
     def __init__(self):
         super().__init__()
-        self.backbone = ResNet_CIFAR_SR(
+        self.backbone = PluggedResNet_CIFAR(
             depth=18, stem_channels=8, base_channels=8,
             sr_cfg=dict(after_stage=3, num_memory_blocks=2, hidden_channels=4,
                         input_size=(16, 16)),
@@ -110,7 +110,7 @@ def straight_and_resumed(tmp_path, loop, seed_hook):
 def test_resume_is_exact_with_the_hook(tmp_path, loop):
     exact, straight = straight_and_resumed(tmp_path, LOOPS[loop], seed_hook=True)
     assert exact
-    assert torch.count_nonzero(straight['backbone.sr_block.memory']) > 0
+    assert torch.count_nonzero(straight['backbone.layer3.sr_block.memory']) > 0
 
 
 @pytest.mark.parametrize('loop', sorted(LOOPS))

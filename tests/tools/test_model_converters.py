@@ -29,16 +29,16 @@ def convert(*args):
 
 def test_memory_and_fc1_resampled_and_the_rest_copied(tmp_path):
     source = trained_block((5, 7))
-    torch.save({'state_dict': {f'backbone.sr_block.{k}': v
+    torch.save({'state_dict': {f'backbone.layer2.sr_block.{k}': v
                                for k, v in source.state_dict().items()}, 'meta': {'epoch': 3}},
                tmp_path / 'src.pth')
     result = convert(tmp_path / 'src.pth', tmp_path / 'dst.pth', '--memory-size', 10, 14)
     assert result.returncode == 0, result.stderr
-    assert 'backbone.sr_block.memory: 5x7 -> 10x14' in result.stdout
+    assert 'backbone.layer2.sr_block.memory: 5x7 -> 10x14' in result.stdout
     converted = torch.load(tmp_path / 'dst.pth', weights_only=False)
     assert converted['meta'] == {'epoch': 3}
     target = SRBlock(8, (10, 14), num_memory_blocks=3, hidden_channels=4)
-    target.load_state_dict({k[len('backbone.sr_block.'):]: v
+    target.load_state_dict({k[len('backbone.layer2.sr_block.'):]: v
                             for k, v in converted['state_dict'].items()})
     expected = F.interpolate(source.memory.detach(), size=(10, 14), mode='bilinear',
                              align_corners=False)
@@ -58,7 +58,7 @@ def test_sizes_from_a_config(tmp_path):
     from mmsr.analysis.sr_models import build_model
     cfg = Config.fromfile(str(TINY_SEG))
     model = build_model(cfg)
-    size = model.backbone.sr_block.memory_size
+    size = model.backbone.layer2.sr_block.memory_size  # the config's after_stage=2
     cfg.model.backbone.sr_cfg.input_size = (32, 48)  # another crop: another memory size
     other = build_model(cfg)
     torch.save({'state_dict': other.state_dict()}, tmp_path / 'other.pth')
@@ -66,7 +66,7 @@ def test_sizes_from_a_config(tmp_path):
     assert result.returncode == 0, result.stderr
     state = torch.load(tmp_path / 'dst.pth', weights_only=False)['state_dict']
     model.load_state_dict(state)  # loads: the memory now has the config's size
-    assert tuple(state['backbone.sr_block.memory'].shape[-2:]) == size
+    assert tuple(state['backbone.layer2.sr_block.memory'].shape[-2:]) == size
 
 
 @pytest.mark.parametrize('args,message', [

@@ -52,7 +52,8 @@ def test_two_by_two_grid_beside_the_baseline(tmp_path, capfd):
         run_dir = work / SR.stem / f'after{point["after_stage"]}_P{point["num_memory_blocks"]}_h16'
         # each point trained its own block: the memory has the point's P and stage's shape
         memory = torch.load(run_dir / 'seed_0' / 'epoch_1.pth', map_location='cpu',
-                            weights_only=False)['state_dict']['backbone.sr_block.memory']
+                            weights_only=False)['state_dict'][
+                                f'backbone.layer{point["after_stage"]}.sr_block.memory']
         assert tuple(memory.shape) == (point['num_memory_blocks'],
                                        *STAGE_SHAPES[point['after_stage']])
         assert point['values'] == {'0': pytest.approx(logged_top1(run_dir / 'seed_0' / 'test'),

@@ -84,11 +84,11 @@ def test_resnet50_sr_imagenet_test_and_sr_off(resnet50_run, tmp_path):
     scale = logit_scale(work / config.name, work / 'epoch_4.pth')
     for key in ('head.fc.weight', 'head.fc.bias'):
         checkpoint['state_dict'][key] /= scale
-    memory = checkpoint['state_dict']['backbone.sr_block.memory']
+    memory = checkpoint['state_dict']['backbone.layer3.sr_block.memory']
     torch.manual_seed(0)
     for name, value in (('strong', torch.randn_like(memory) * 10),
                         ('zero', torch.zeros_like(memory))):
-        checkpoint['state_dict']['backbone.sr_block.memory'] = value
+        checkpoint['state_dict']['backbone.layer3.sr_block.memory'] = value
         torch.save(checkpoint, tmp_path / f'{name}.pth')
     scores = {}
     for name, ckpt, extra in (('on', 'strong', []), ('off', 'strong', ['--sr-off']),

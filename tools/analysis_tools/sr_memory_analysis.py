@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
 import mmsr  # noqa: F401 (registers the SR models)
@@ -29,7 +29,7 @@ from mmsr.analysis.memory_recall import (MemoryRecallCollector, choose_classes, 
                                          plot)
 from mmsr.analysis.sr_models import build_model
 from mmsr.cli import parsed_config, run_cli, tool_parser
-from mmsr.cli.upstream_tools import check_data_paths
+from mmsr.engine import build_checked_dataloader
 from mmsr.utils.config import detect_codebase
 
 
@@ -49,13 +49,12 @@ def analyse(args) -> dict:
     cfg = parsed_config(args)
     codebase = detect_codebase(cfg)
     loader_key = f'{args.split}_dataloader'
-    check_data_paths(cfg, [loader_key])
+    with DefaultScope.overwrite_default_scope(codebase):
+        dataloader = build_checked_dataloader(cfg[loader_key], loader_key)
     model = build_model(cfg)
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
     collector = MemoryRecallCollector(model)
-    with DefaultScope.overwrite_default_scope(codebase):
-        dataloader = Runner.build_dataloader(cfg[loader_key])
     class_names = list(dataloader.dataset.metainfo['classes'])
     total = len(dataloader.dataset)
     if args.max_images:

@@ -27,7 +27,8 @@ from mmsr.errors import ConfigError
 
 
 def sr_block_prefixes(state_dict: Dict[str, Tensor]) -> list:
-    """``'backbone.sr_block.'``-style prefixes of the SR blocks in a ``state_dict``."""
+    """``'backbone.layer3.sr_block.'``-style prefixes of the SR blocks in a ``state_dict``
+    (found by their keys, wherever the block sits)."""
     prefixes = (key[:-len('memory')] for key in state_dict if key.endswith('memory'))
     return [prefix for prefix in prefixes if prefix + 'remember.fc1.weight' in state_dict]
 

@@ -1,5 +1,7 @@
-"""SR backbones. ``sr_backbone`` needs only torch + mmengine; ``mmseg_backbones`` and
-``mmpretrain_backbones`` are imported by :mod:`mmsr.models` when their codebase is installed."""
-from .sr_backbone import ResNetStages, SRBackboneMixin, StageDropoutMixin, StagedBackboneMixin
+"""mmsr's backbones. ``sr_backbone`` (the stage adapters and :class:`PluggedMixin`) needs only
+torch + mmengine; ``mmseg_backbones`` and ``mmpretrain_backbones`` are imported by
+:mod:`mmsr.models` when their codebase is installed."""
+from .sr_backbone import (BackboneStages, CIFARResNetStages, PluggedMixin, ResNetStages,
+                          VGGStages)
 
-__all__ = ['StagedBackboneMixin', 'StageDropoutMixin', 'SRBackboneMixin', 'ResNetStages']
+__all__ = ['BackboneStages', 'ResNetStages', 'CIFARResNetStages', 'VGGStages', 'PluggedMixin']

@@ -1,10 +1,13 @@
-"""SR backbones registered in MMPretrain's ``MODELS`` (imported only when mmpretrain is), and
-the paper's baselines with stage dropout or block attention (no SR)."""
+"""mmsr's backbones in MMPretrain's ``MODELS`` (imported only when mmpretrain is): one thin
+subclass per upstream class, ``Plugged<Upstream>``, with ``sr_cfg`` and ``stage_dropout_cfg``
+(:class:`~mmsr.models.backbones.sr_backbone.PluggedMixin`) and, on the ResNets,
+``attention_cfg`` (:class:`BlockAttentionMixin`). The paper's baselines are the same classes
+without ``sr_cfg``; with no option set a class is exactly its upstream class.
+``PluggedResNetV1c`` is also registered as ``ResNetV1cSR``."""
 from __future__ import annotations
 
 import functools
-import math
-from typing import List, Optional, Tuple
+from typing import Optional
 
 from mmengine.registry import DefaultScope
 from mmpretrain.models.backbones import VGG, ResNet, ResNet_CIFAR, ResNetV1c, ResNetV1d
@@ -14,7 +17,8 @@ from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
 from ...errors import ConfigError
-from .sr_backbone import ResNetStages, SRBackboneMixin, StageDropoutMixin, build_module
+from .sr_backbone import (CIFARResNetStages, PluggedMixin, ResNetStages, VGGStages, build_module,
+                          residual_blocks)
 
 if 'SELayer' not in MODELS.module_dict:  # mmpretrain builds it directly; attention_cfg by type
     MODELS.register_module(module=SELayer)
@@ -25,15 +29,21 @@ class BlockAttentionMixin:
     last normalisation and before the addition (where ``SEResNet`` puts SE), built with
     ``MODELS.build(dict(attention_cfg, channels=C))``: the paper's "ResNet + SE / + CBAM" rows
     with ``dict(type='SELayer', ratio=16, divisor=1)`` or ``dict(type='CBAM', ratio=16,
-    mlp_bias=False)``. The module is ``layerN.K.attention``."""
+    mlp_bias=False)``. The module is a child of its block, ``layerN.K.attention``, ``(B, C, H,
+    W) -> (B, C, H, W)``.
+
+    It is applied by a forward hook on the block's last norm (``norm2`` / ``norm3``), the one
+    hook mmsr registers: the block's ``forward`` calls its norm and then the addition in one
+    function, so no child placed in the block runs between them without one.
+    """
 
     def __init__(self, *args, attention_cfg: Optional[dict] = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.attention_cfg = attention_cfg
         if attention_cfg is None:
             return
-        for name in self.res_layers:
-            for block in getattr(self, name):
+        for stage in self.stage_modules():
+            for block in residual_blocks(stage):
                 if isinstance(block, Bottleneck):
                     last_norm = block.norm3
                 elif isinstance(block, BasicBlock):
@@ -41,8 +51,8 @@ class BlockAttentionMixin:
                 else:
                     raise ConfigError(f'attention_cfg: unsupported block {type(block).__name__}.')
                 with DefaultScope.overwrite_default_scope('mmpretrain'):  # whatever is current
-                    block.attention = build_module(
-                        MODELS, dict(attention_cfg, channels=block.out_channels), 'attention_cfg')
+                    block.add_module('attention', build_module(
+                        MODELS, dict(attention_cfg, channels=block.out_channels), 'attention_cfg'))
                 last_norm.register_forward_hook(functools.partial(_attend, block.attention))
 
 
@@ -50,71 +60,56 @@ def _attend(attention: nn.Module, _norm: nn.Module, _inputs, output: Tensor) -> 
     return attention(output)
 
 
-@MODELS.register_module()
-class ResNetSR(SRBackboneMixin, ResNetStages, ResNet):
-    """mmpretrain ``ResNet`` with an optional SR block and stage dropout."""
+class PretrainResNetStages(ResNetStages):
+    """``ResNetStages`` with mmpretrain's layer-wise learning-rate depth for the plug-ins."""
+
+    def get_layer_depth(self, param_name: str, prefix: str = ''):
+        """Upstream's; a plug-in (``backbone.layerN.sr_block.*``) has the depth of the
+        stage's last block."""
+        parts = param_name.split('.')  # as upstream: 'backbone.layerN.K.*'
+        if param_name.startswith('backbone.layer') and len(parts) > 2 and not parts[2].isdigit():
+            stage = getattr(self, parts[1], None)
+            if isinstance(stage, nn.Sequential):
+                parts[2] = str(len(residual_blocks(stage)) - 1)
+                param_name = '.'.join(parts)
+        return super().get_layer_depth(param_name, prefix)
+
+
+class CIFARPretrainResNetStages(PretrainResNetStages, CIFARResNetStages):
+    """``PretrainResNetStages`` with the CIFAR stem."""
 
 
 @MODELS.register_module()
-class ResNetV1cSR(SRBackboneMixin, ResNetStages, ResNetV1c):
-    """mmpretrain ``ResNetV1c`` with an optional SR block and stage dropout."""
+class PluggedResNet(BlockAttentionMixin, PluggedMixin, PretrainResNetStages, ResNet):
+    """mmpretrain ``ResNet`` with mmsr's plug-in layers (``sr_cfg``, ``stage_dropout_cfg``,
+    ``attention_cfg``)."""
 
 
 @MODELS.register_module()
-class ResNetV1dSR(SRBackboneMixin, ResNetStages, ResNetV1d):
-    """mmpretrain ``ResNetV1d`` with an optional SR block and stage dropout."""
+class PluggedResNetV1c(BlockAttentionMixin, PluggedMixin, PretrainResNetStages, ResNetV1c):
+    """mmpretrain ``ResNetV1c`` with mmsr's plug-in layers; also registered as
+    ``ResNetV1cSR``."""
+
+
+MODELS.register_module(name='ResNetV1cSR', module=PluggedResNetV1c)
 
 
 @MODELS.register_module()
-class ResNetStageDropout(StageDropoutMixin, ResNetStages, ResNet):
-    """mmpretrain ``ResNet`` with the paper's stage dropout (D2D / DB baselines)."""
-
-
-class _CIFARStem:
-    stem_strides = ()  # 3x3 stride-1 stem, no max-pool
+class PluggedResNetV1d(BlockAttentionMixin, PluggedMixin, PretrainResNetStages, ResNetV1d):
+    """mmpretrain ``ResNetV1d`` with mmsr's plug-in layers."""
 
 
 @MODELS.register_module()
-class ResNet_CIFAR_SR(BlockAttentionMixin, SRBackboneMixin, _CIFARStem, ResNetStages,  # noqa: N801
-                      ResNet_CIFAR):
-    """mmpretrain ``ResNet_CIFAR`` (the paper's CIFAR ResNets) with an optional SR block, stage
-    dropout and block attention."""
+class PluggedResNet_CIFAR(BlockAttentionMixin, PluggedMixin,  # noqa: N801
+                          CIFARPretrainResNetStages, ResNet_CIFAR):
+    """mmpretrain ``ResNet_CIFAR`` (the paper's CIFAR ResNets) with mmsr's plug-in layers."""
 
 
 @MODELS.register_module()
-class ResNet_CIFAR_StageDropout(StageDropoutMixin, _CIFARStem, ResNetStages,  # noqa: N801
-                                ResNet_CIFAR):
-    """mmpretrain ``ResNet_CIFAR`` with the paper's stage dropout (D2D / DB baselines)."""
+class PluggedVGG(PluggedMixin, VGGStages, VGG):
+    """mmpretrain ``VGG`` with mmsr's plug-in layers (``sr_cfg``, ``stage_dropout_cfg``); a
+    stage ends with its max-pool, so ``after_stage=k`` follows the k-th pool."""
 
 
-@MODELS.register_module()
-class ResNet_CIFAR_Attention(BlockAttentionMixin, ResNet_CIFAR):  # noqa: N801
-    """mmpretrain ``ResNet_CIFAR`` with block attention (the SE / CBAM baselines)."""
-
-
-@MODELS.register_module()
-class VGGSR(SRBackboneMixin, VGG):
-    """mmpretrain ``VGG`` with an optional SR block and stage dropout; a stage ends with its
-    max-pool, so ``after_stage=k`` follows the k-th pool."""
-
-    def stage_modules(self) -> List[nn.Module]:
-        features = getattr(self, self.module_name)
-        return [features[end - 1] for _, end in self.range_sub_modules]
-
-    def stage_channels(self, stage: int) -> int:
-        return 64 * 2**stage if stage < 4 else 512
-
-    def stage_output_size(self, input_size: Tuple[int, int], stage: int) -> Tuple[int, int]:
-        features = getattr(self, self.module_name)
-        size = list(input_size)
-        for index in range(self.range_sub_modules[stage][1]):
-            pool = features[index]
-            if isinstance(pool, nn.MaxPool2d):  # the 3x3 convolutions keep the size
-                rounding = math.ceil if pool.ceil_mode else math.floor
-                size = [rounding((n + 2 * pool.padding - pool.kernel_size) / pool.stride) + 1
-                        for n in size]
-        return tuple(size)
-
-
-__all__ = ['ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR', 'ResNetStageDropout', 'ResNet_CIFAR_SR',
-           'ResNet_CIFAR_StageDropout', 'ResNet_CIFAR_Attention', 'VGGSR']
+__all__ = ['PluggedResNet', 'PluggedResNetV1c', 'PluggedResNetV1d', 'PluggedResNet_CIFAR',
+           'PluggedVGG', 'BlockAttentionMixin']

@@ -245,5 +245,6 @@ class SRBlock(BaseModule):
             raise CheckpointMismatchError(
                 f'SR block {prefix or "(root)"}: the checkpoint was saved with other SR settings '
                 f'({"; ".join(differs)}). Use the checkpoint\'s sr_cfg; for another memory_size '
-                'convert it with tools/model_converters/resample_sr_memory.py.')
+                'resample the memory to the new size (the repository\'s model converter '
+                'resample_sr_memory does this).')
         super()._load_from_state_dict(state_dict, prefix, *args)

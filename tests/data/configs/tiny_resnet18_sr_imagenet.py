@@ -4,8 +4,8 @@
 _base_ = 'mmpretrain::resnet/resnet18_8xb32_in1k.py'
 custom_imports = dict(imports=['mmsr'], allow_failed_imports=False)
 model = dict(
-    backbone=dict(type='ResNetSR', sr_cfg=dict(after_stage=3, num_memory_blocks=2,
-                                               hidden_channels=16, input_size=(32, 32))),
+    backbone=dict(type='PluggedResNet', sr_cfg=dict(after_stage=3, num_memory_blocks=2,
+                                                    hidden_channels=16, input_size=(32, 32))),
     head=dict(num_classes=3, topk=(1, )))
 data_preprocessor = dict(num_classes=3)
 train_pipeline = [

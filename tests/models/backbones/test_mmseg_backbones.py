@@ -1,28 +1,33 @@
-"""SR backbones in MMSegmentation's registry."""
+"""mmsr's plugged backbones in MMSegmentation's registry."""
 import math
 
 import pytest
 import torch
 
-from backbone_checks import (assert_exactly_upstream, assert_same_outputs, assert_sr_after_stage,
-                             build_pair)
+from backbone_checks import (assert_exactly_upstream, assert_no_hooks_on_stages,
+                             assert_same_outputs, assert_sr_after_stage, build_pair)
 from mmseg.models.backbones import ResNet, ResNetV1c, ResNetV1d
 from mmseg.registry import MODELS
 
-from mmsr.models.backbones.mmseg_backbones import ResNetSR, ResNetV1cSR, ResNetV1dSR
+from mmsr.models.backbones.mmseg_backbones import (PluggedResNet, PluggedResNetV1c,
+                                                   PluggedResNetV1d)
 
-PAIRS = [(ResNet, ResNetSR), (ResNetV1c, ResNetV1cSR), (ResNetV1d, ResNetV1dSR)]
+PAIRS = [(ResNet, PluggedResNet), (ResNetV1c, PluggedResNetV1c), (ResNetV1d, PluggedResNetV1d)]
 D8 = dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), contract_dilation=True)
 
 
 def test_registered_in_mmseg():
     from mmengine.registry import DefaultScope
-    for name in ('ResNetSR', 'ResNetV1cSR', 'ResNetV1dSR'):
-        assert MODELS.get(name).__module__ == 'mmsr.models.backbones.mmseg_backbones'
+    for name, cls in (('PluggedResNet', PluggedResNet), ('PluggedResNetV1c', PluggedResNetV1c),
+                      ('ResNetV1cSR', PluggedResNetV1c), ('PluggedResNetV1d', PluggedResNetV1d)):
+        assert MODELS.get(name) is cls
+    for old in ('ResNetSR', 'ResNetV1dSR'):
+        assert MODELS.get(old) is None
     with DefaultScope.overwrite_default_scope('mmseg'):
         backbone = MODELS.build(dict(type='ResNetV1cSR', depth=18, sr_cfg=dict(
             after_stage=2, num_memory_blocks=2, hidden_channels=4, memory_size=(4, 4))))
-    assert backbone.sr_block.memory.shape == (2, 128, 4, 4)
+    assert type(backbone) is PluggedResNetV1c
+    assert backbone.layer2.sr_block.memory.shape == (2, 128, 4, 4)
 
 
 @pytest.mark.parametrize('upstream_cls,sr_cls', PAIRS)
@@ -50,8 +55,9 @@ def test_sr_after_each_stage(upstream_cls, sr_cls, stage):
 def test_memory_size_derived_from_input_size(size, stage):
     """The derived memory size is the real feature size after the stage (d8, d32, avg-down,
     caffe style), odd sizes included."""
-    for cls, kwargs in ((ResNetV1cSR, D8), (ResNetSR, dict(depth=18)),
-                        (ResNetV1dSR, dict(depth=50)), (ResNetSR, dict(depth=50, style='caffe'))):
+    for cls, kwargs in ((PluggedResNetV1c, D8), (PluggedResNet, dict(depth=18)),
+                        (PluggedResNetV1d, dict(depth=50)),
+                        (PluggedResNet, dict(depth=50, style='caffe'))):
         backbone = cls(**kwargs, sr_cfg=dict(after_stage=stage, input_size=size))
         stage_out = []
         backbone.stage_modules()[stage - 1].register_forward_hook(
@@ -59,23 +65,23 @@ def test_memory_size_derived_from_input_size(size, stage):
         backbone.eval()
         with torch.no_grad():
             backbone(torch.randn(1, 3, *size))
-        assert [backbone.sr_block.memory_size] == stage_out
+        assert [backbone.stage_modules()[stage - 1].sr_block.memory_size] == stage_out
 
 
 def test_cityscapes_d8_memory_is_64x128_after_layer2():
-    backbone = ResNetV1cSR(depth=50, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
-                           sr_cfg=dict(after_stage=2, num_memory_blocks=2,
-                                       hidden_channels=16, input_size=(512, 1024)))
-    assert backbone.sr_block.memory.shape == (2, 512, 64, 128)
+    backbone = PluggedResNetV1c(depth=50, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
+                                sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                            hidden_channels=16, input_size=(512, 1024)))
+    assert backbone.layer2.sr_block.memory.shape == (2, 512, 64, 128)
 
 
 def test_whole_image_and_tta_sizes_run():
     """Trained at one crop size, run at other sizes (whole image, multi-scale, flip)."""
-    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
-                                             hidden_channels=4, input_size=(32, 64)))
+    backbone = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                                  hidden_channels=4, input_size=(32, 64)))
     backbone.eval()
     with torch.no_grad():
-        backbone.sr_block.memory.normal_()
+        backbone.layer2.sr_block.memory.normal_()
         for size in ((32, 64), (64, 128), (24, 48), (56, 112)):
             outs = backbone(torch.randn(1, 3, *size))
             assert outs[-1].shape[-2:] == (math.ceil(size[0] / 8), math.ceil(size[1] / 8))
@@ -83,12 +89,12 @@ def test_whole_image_and_tta_sizes_run():
 
 def test_upstream_checkpoint_loads_with_only_sr_keys_missing():
     upstream = ResNetV1c(**D8)
-    ours = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
-                                         hidden_channels=4, input_size=(32, 32)))
+    ours = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                              hidden_channels=4, input_size=(32, 32)))
     result = ours.load_state_dict(upstream.state_dict(), strict=False)
     assert not result.unexpected_keys
     assert sorted(result.missing_keys) == sorted(
-        k for k in ours.state_dict() if k.startswith('sr_block.'))
+        k for k in ours.state_dict() if k.startswith('layer2.sr_block.'))
 
 
 def in_uniform_bound(block):
@@ -98,14 +104,14 @@ def in_uniform_bound(block):
 
 def test_backbone_init_cfg_does_not_overwrite_sr_init():
     """mmseg ResNet's default init_cfg runs Kaiming on every Conv2d (the squeeze too)."""
-    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=4, num_memory_blocks=2,
-                                             hidden_channels=4, memory_size=(4, 4)))
+    backbone = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=4, num_memory_blocks=2,
+                                                  hidden_channels=4, memory_size=(4, 4)))
     with torch.no_grad():
-        backbone.sr_block.squeeze.weight.fill_(10.0)
-        backbone.sr_block.memory.fill_(1.0)
+        backbone.layer4.sr_block.squeeze.weight.fill_(10.0)
+        backbone.layer4.sr_block.memory.fill_(1.0)
     backbone.init_weights()
-    assert in_uniform_bound(backbone.sr_block)
-    assert torch.count_nonzero(backbone.sr_block.memory) == 0
+    assert in_uniform_bound(backbone.layer4.sr_block)
+    assert torch.count_nonzero(backbone.layer4.sr_block.memory) == 0
 
 
 def test_pretrained_init_cfg(tmp_path):
@@ -113,25 +119,25 @@ def test_pretrained_init_cfg(tmp_path):
     sr_cfg = dict(after_stage=3, num_memory_blocks=2, hidden_channels=4, memory_size=(4, 4))
     upstream = ResNetV1c(**D8)
     torch.save({'state_dict': upstream.state_dict()}, tmp_path / 'upstream.pth')
-    ours = ResNetV1cSR(**D8, sr_cfg=sr_cfg, init_cfg=dict(
+    ours = PluggedResNetV1c(**D8, sr_cfg=sr_cfg, init_cfg=dict(
         type='Pretrained', checkpoint=str(tmp_path / 'upstream.pth')))
     ours.init_weights()
     assert torch.equal(ours.layer1[0].conv1.weight, upstream.layer1[0].conv1.weight)
-    assert in_uniform_bound(ours.sr_block) and not ours.sr_block.memory.any()
+    assert in_uniform_bound(ours.layer3.sr_block) and not ours.layer3.sr_block.memory.any()
 
     with torch.no_grad():
-        ours.sr_block.memory.fill_(0.5)
+        ours.layer3.sr_block.memory.fill_(0.5)
     torch.save({'state_dict': ours.state_dict()}, tmp_path / 'sr.pth')
-    again = ResNetV1cSR(**D8, sr_cfg=sr_cfg, init_cfg=dict(
+    again = PluggedResNetV1c(**D8, sr_cfg=sr_cfg, init_cfg=dict(
         type='Pretrained', checkpoint=str(tmp_path / 'sr.pth')))
     again.init_weights()
-    assert torch.all(again.sr_block.memory == 0.5)
+    assert torch.all(again.layer3.sr_block.memory == 0.5)
 
 
 def test_stage_dropout_training_only():
-    backbone = ResNetV1cSR(**D8, stage_dropout_cfg=dict(type='Dropout2d', p=0.5,
-                                                        after_stages=(2, )))
-    upstream, _ = build_pair(ResNetV1c, ResNetV1cSR, **D8)
+    backbone = PluggedResNetV1c(**D8, stage_dropout_cfg=dict(type='Dropout2d', p=0.5,
+                                                             after_stages=(2, )))
+    upstream, _ = build_pair(ResNetV1c, PluggedResNetV1c, **D8)
     backbone.load_state_dict(upstream.state_dict())
     x = torch.randn(2, 3, 32, 32)
     backbone.eval()
@@ -146,15 +152,18 @@ def test_stage_dropout_training_only():
 
 
 def test_dropblock_then_sr_on_the_same_stage():
-    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=3, num_memory_blocks=2,
-                                             hidden_channels=4, input_size=(32, 32)),
-                           stage_dropout_cfg=dict(type='DropBlock', p=0.2, block_size=3,
-                                                  after_stages=(3, 4)))
-    assert hasattr(backbone, 'stage3_dropout') and hasattr(backbone, 'stage4_dropout')
+    backbone = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=3, num_memory_blocks=2,
+                                                  hidden_channels=4, input_size=(32, 32)),
+                                stage_dropout_cfg=dict(type='DropBlock', p=0.2, block_size=3,
+                                                       after_stages=(3, 4)))
+    assert [name for name, _ in backbone.named_children() if 'dropout' in name] == []
+    assert list(backbone.layer3.named_children())[-2:] == [
+        ('stage_dropout', backbone.layer3.stage_dropout), ('sr_block', backbone.layer3.sr_block)]
+    assert type(backbone.layer4.stage_dropout).__name__ == 'DropBlock'
     backbone.train()
     outs = backbone(torch.randn(2, 3, 32, 32))
     outs[-1].mean().backward()
-    assert backbone.sr_block.memory.grad is not None
+    assert backbone.layer3.sr_block.memory.grad is not None
 
 
 def test_dropout_comes_before_sr_on_the_same_stage():
@@ -162,13 +171,13 @@ def test_dropout_comes_before_sr_on_the_same_stage():
     channels of the SR block's input are zero, and the block's output there is exactly the
     recalled memory; the next stage receives that output."""
     torch.manual_seed(0)
-    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
-                                             hidden_channels=4, input_size=(32, 32)),
-                           stage_dropout_cfg=dict(type='Dropout2d', p=0.5, after_stages=(2, )))
+    backbone = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                                  hidden_channels=4, input_size=(32, 32)),
+                                stage_dropout_cfg=dict(type='Dropout2d', p=0.5, after_stages=(2, )))
     with torch.no_grad():
-        backbone.sr_block.memory.normal_()
+        backbone.layer2.sr_block.memory.normal_()
     seen = {}
-    backbone.sr_block.register_forward_hook(
+    backbone.layer2.sr_block.register_forward_hook(
         lambda m, args, out: seen.update(x=args[0], out=out))
     backbone.layer3.register_forward_pre_hook(lambda m, args: seen.update(next=args[0]))
     backbone.train()
@@ -176,7 +185,8 @@ def test_dropout_comes_before_sr_on_the_same_stage():
         backbone(torch.randn(2, 3, 32, 32))
         dropped = seen['x'].flatten(2).abs().sum(-1) == 0  # (B, C): channels dropped
         assert dropped.any() and not dropped.all()
-        recalled = backbone.sr_block.recall(backbone.sr_block.memory_weights(seen['x']))
+        block = backbone.layer2.sr_block
+        recalled = block.recall(block.memory_weights(seen['x']))
     assert torch.equal(seen['next'], seen['out'])
     torch.testing.assert_close(seen['out'][dropped], recalled[dropped])
     assert (seen['out'][dropped] != 0).all()  # memory added after the dropout, not dropped
@@ -187,24 +197,24 @@ def test_gradient_checkpointing_same_gradients():
     grads = []
     for with_cp in (False, True):
         torch.manual_seed(0)
-        backbone = ResNetV1cSR(**dict(D8, with_cp=with_cp), sr_cfg=sr_cfg)
+        backbone = PluggedResNetV1c(**dict(D8, with_cp=with_cp), sr_cfg=sr_cfg)
         backbone.train()
         with torch.no_grad():
-            backbone.sr_block.memory.normal_()
+            backbone.layer2.sr_block.memory.normal_()
         torch.manual_seed(1)
         backbone(torch.randn(2, 3, 32, 32))[-1].square().mean().backward()
-        grads.append(backbone.sr_block.squeeze.weight.grad.clone())
+        grads.append(backbone.layer2.sr_block.squeeze.weight.grad.clone())
     torch.testing.assert_close(grads[0], grads[1])
 
 
-def test_deepcopy_rebinds_the_sr_hook():
+def test_deepcopy_copies_the_sr_block():
     import copy
-    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
-                                             hidden_channels=4, input_size=(32, 32)))
+    backbone = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                                  hidden_channels=4, input_size=(32, 32)))
     backbone.eval()
     clone = copy.deepcopy(backbone)
     with torch.no_grad():
-        clone.sr_block.memory.normal_()
+        clone.layer2.sr_block.memory.normal_()
         x = torch.randn(1, 3, 32, 32)
         assert not torch.equal(clone(x)[-1], backbone(x)[-1])
 
@@ -224,30 +234,30 @@ def test_deepcopy_rebinds_the_sr_hook():
 ])
 def test_bad_sr_cfg(sr_cfg, message):
     with pytest.raises(ValueError, match=message):
-        ResNetV1cSR(depth=18, sr_cfg=sr_cfg)
+        PluggedResNetV1c(depth=18, sr_cfg=sr_cfg)
 
 
 def test_bad_stage_dropout_cfg():
     with pytest.raises(ValueError, match='needs after_stages'):
-        ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout2d', p=0.1))
+        PluggedResNet(depth=18, stage_dropout_cfg=dict(type='Dropout2d', p=0.1))
     with pytest.raises(ValueError, match='after_stages=7 is not a stage'):
-        ResNetSR(depth=18, stage_dropout_cfg=dict(type='Dropout2d', after_stages=(7, )))
+        PluggedResNet(depth=18, stage_dropout_cfg=dict(type='Dropout2d', after_stages=(7, )))
     with pytest.raises(ValueError, match='stage_dropout_cfg: SpatialDropout is not in'):
-        ResNetSR(depth=18, stage_dropout_cfg=dict(type='SpatialDropout', after_stages=(2, )))
+        PluggedResNet(depth=18, stage_dropout_cfg=dict(type='SpatialDropout', after_stages=(2, )))
 
 
 def test_wrong_input_channels_error_names_the_fix():
-    backbone = ResNetSR(depth=18, in_channels=3, sr_cfg=dict(after_stage=1, memory_size=4))
+    backbone = PluggedResNet(depth=18, in_channels=3, sr_cfg=dict(after_stage=1, memory_size=4))
     with pytest.raises(ValueError, match='built for in_channels=64'):
-        backbone.sr_block(torch.randn(1, 32, 4, 4))
+        backbone.layer1.sr_block(torch.randn(1, 32, 4, 4))
 
 
 def trained_d8_backbone():
     torch.manual_seed(0)
-    backbone = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
-                                             hidden_channels=4, input_size=(32, 32)))
+    backbone = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                                  hidden_channels=4, input_size=(32, 32)))
     with torch.no_grad():
-        backbone.sr_block.memory.normal_()
+        backbone.layer2.sr_block.memory.normal_()
     backbone.eval()
     return backbone
 
@@ -266,7 +276,7 @@ def test_backbone_channels_last_and_autocast():
     assert all(torch.isfinite(t).all() for t in low)
 
 
-def test_backbone_torch_compile_traces_the_sr_hook():
+def test_backbone_torch_compile_runs_the_sr_block():
     backbone = trained_d8_backbone()
     x = torch.randn(1, 3, 32, 32)
     compiled = torch.compile(backbone, backend='aot_eager', fullgraph=True)
@@ -277,10 +287,44 @@ def test_backbone_torch_compile_traces_the_sr_hook():
 
 def test_mmengine_load_checkpoint_names_the_sr_setting_that_differs(tmp_path):
     from mmengine.runner import load_checkpoint
-    saved = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=3,
-                                          hidden_channels=4, input_size=(32, 32)))
+    saved = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=3,
+                                               hidden_channels=4, input_size=(32, 32)))
     torch.save({'state_dict': saved.state_dict()}, tmp_path / 'p3.pth')
-    other = ResNetV1cSR(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
-                                          hidden_channels=4, input_size=(32, 32)))
+    other = PluggedResNetV1c(**D8, sr_cfg=dict(after_stage=2, num_memory_blocks=2,
+                                               hidden_channels=4, input_size=(32, 32)))
     with pytest.raises(ValueError, match=r'sr_block\..*num_memory_blocks \(P\): checkpoint 3'):
         load_checkpoint(other, str(tmp_path / 'p3.pth'), strict=False)
+
+
+def test_plug_ins_are_children_of_their_stage():
+    """``print(model)`` and ``named_modules`` show the SR block and the stage dropout inside
+    the stage they follow (dropout first), not at the backbone's root; no hook runs them."""
+    backbone = PluggedResNetV1c(depth=18, sr_cfg=dict(after_stage=4, num_memory_blocks=2,
+                                                      hidden_channels=4, input_size=(64, 64)),
+                                stage_dropout_cfg=dict(type='Dropout2d', p=0.1,
+                                                       after_stages=(3, 4)))
+    names = [name for name, _ in backbone.named_modules()]
+    assert {'layer3.stage_dropout', 'layer4.stage_dropout', 'layer4.sr_block'} <= set(names)
+    assert not [n for n in names if 'sr_block' in n or 'dropout' in n
+                if not n.startswith(('layer3.', 'layer4.'))]
+    assert [n for n, _ in backbone.layer4.named_children()][-2:] == ['stage_dropout', 'sr_block']
+    assert '(stage_dropout): Dropout2d' in repr(backbone.layer4)
+    assert '(sr_block): SRBlock' in repr(backbone.layer4)
+    lines = repr(backbone).splitlines()  # print(model): indented under layer4
+    (layer4, ), (sr_block, ) = ([i for i, line in enumerate(lines) if f'({name})' in line]
+                                for name in ('layer4', 'sr_block'))
+    indent = [len(lines[i]) - len(lines[i].lstrip()) for i in (layer4, sr_block)]
+    assert sr_block > layer4 and indent[1] == indent[0] + 2
+    assert_no_hooks_on_stages(backbone)
+    assert backbone.stage_channels(3) == 512  # from the residual blocks, not the plug-ins
+
+
+def test_frozen_stages_freeze_their_plug_ins_with_them():
+    backbone = PluggedResNetV1c(depth=18, frozen_stages=3, sr_cfg=dict(
+        after_stage=3, memory_size=4), stage_dropout_cfg=dict(type='Dropout2d', p=0.5,
+                                                              after_stages=(3, 4)))
+    backbone.train()
+    assert not any(p.requires_grad for p in backbone.layer3.sr_block.parameters())
+    assert not backbone.layer3.stage_dropout.training
+    assert backbone.layer4.stage_dropout.training
+    assert all(p.requires_grad for p in backbone.layer4.parameters())

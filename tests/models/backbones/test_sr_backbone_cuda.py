@@ -12,7 +12,7 @@ import pytest
 import torch
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
-from mmsr.models.backbones.mmseg_backbones import ResNetV1cSR
+from mmsr.models.backbones.mmseg_backbones import PluggedResNetV1c
 from tool_runs import with_repo_path
 
 SR_CFG = dict(after_stage=3, num_memory_blocks=2, hidden_channels=16, input_size=(64, 128))
@@ -28,10 +28,10 @@ def no_tf32(monkeypatch):
 
 def sr_backbone(train=True):
     torch.manual_seed(0)
-    backbone = ResNetV1cSR(**D8, sr_cfg=SR_CFG).cuda()
+    backbone = PluggedResNetV1c(**D8, sr_cfg=SR_CFG).cuda()
     backbone.train(train)  # mmseg's ResNet.train returns None: no chaining
     with torch.no_grad():
-        backbone.sr_block.memory.normal_(std=0.1)  # as trained, not the zero start
+        backbone.layer3.sr_block.memory.normal_(std=0.1)  # as trained, not the zero start
     return backbone
 
 
@@ -45,7 +45,7 @@ def train_step(backbone, x, wrapper_cls, **wrapper_kwargs):
     wrapper.backward(loss)
     if hasattr(wrapper, 'loss_scaler'):
         wrapper.loss_scaler.unscale_(optimizer)
-    grad = backbone.sr_block.squeeze.weight.grad.clone()
+    grad = backbone.layer3.sr_block.squeeze.weight.grad.clone()
     wrapper.step()
     wrapper.zero_grad()
     return loss.detach(), grad
@@ -84,7 +84,7 @@ def test_torch_compile_equals_eager(no_tf32):
 SYNCBN_UNDER_NCCL = '''
 import torch, torch.distributed as dist
 from mmengine.model import MMDistributedDataParallel
-from mmsr.models.backbones.mmseg_backbones import ResNetV1cSR
+from mmsr.models.backbones.mmseg_backbones import PluggedResNetV1c
 torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
 dist.init_process_group('nccl', rank=0, world_size=1)
 sr_cfg = dict(after_stage=3, num_memory_blocks=2, hidden_channels=16, input_size=(64, 128))
@@ -92,9 +92,9 @@ d8 = dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), contract_dilat
 nets = {}
 for norm in ('SyncBN', 'BN'):
     torch.manual_seed(0)
-    nets[norm] = ResNetV1cSR(**d8, norm_cfg=dict(type=norm), sr_cfg=sr_cfg).cuda()
+    nets[norm] = PluggedResNetV1c(**d8, norm_cfg=dict(type=norm), sr_cfg=sr_cfg).cuda()
     with torch.no_grad():
-        nets[norm].sr_block.memory.normal_(generator=torch.Generator('cuda').manual_seed(1))
+        nets[norm].layer3.sr_block.memory.normal_(generator=torch.Generator('cuda').manual_seed(1))
 assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in nets['SyncBN'].modules())
 synced = MMDistributedDataParallel(nets['SyncBN'], device_ids=[0])
 x = torch.randn(2, 3, 64, 128, device='cuda')
@@ -102,7 +102,7 @@ outs = {'SyncBN': synced(x), 'BN': nets['BN'](x)}
 for a, b in zip(outs['SyncBN'], outs['BN']):
     torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 sum(o.square().mean() for o in outs['SyncBN']).backward()
-assert nets['SyncBN'].sr_block.squeeze.weight.grad.abs().sum() > 0  # zero for a zero memory
+assert nets['SyncBN'].layer3.sr_block.squeeze.weight.grad.abs().sum() > 0  # zero for a zero memory
 print('syncbn nccl ok', dist.get_backend())
 dist.destroy_process_group()
 '''
