@@ -76,18 +76,27 @@ def check_torch(version: Optional[str]) -> None:
             stacklevel=3)
 
 
-def check_environment() -> None:
-    """What ``import mmsr`` runs before anything else: the Python and the torch."""
-    check_python()
+def installed_torch_version() -> Optional[str]:
+    """The installed torch's version, ``None`` without torch: from the package's metadata, so
+    that a torch too old to import cleanly (missing runtime libraries, another numpy ABI) is
+    named without being imported; from ``torch.__version__`` for a torch without metadata."""
+    try:
+        return metadata.version('torch')
+    except metadata.PackageNotFoundError:
+        pass
     try:
         import torch
     except ModuleNotFoundError as error:
         if error.name != 'torch':
             raise
-        version = None
-    else:
-        version = torch.__version__
-    check_torch(version)
+        return None
+    return torch.__version__
+
+
+def check_environment() -> None:
+    """What ``import mmsr`` runs before anything else: the Python and the torch."""
+    check_python()
+    check_torch(installed_torch_version())
 
 
 def pkg_resources_error(config: str) -> UnsupportedEnvironmentError:

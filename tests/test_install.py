@@ -4,8 +4,8 @@ rebuilt), and a user's own config (a stock ``mmseg::`` / ``mmpretrain::`` config
 ``custom_imports``) then trains, resumes and tests with the stock upstream tools - on torch >=
 2.6 with ``weights_only`` kept on (no ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``), the checkpoints the
 stock tools wrote load in their ``--resume`` and ``test.py`` through mmsr's allow-list. mmsr's
-requirements name no torch, so no torch (also one older than mmsr supports) is ever changed,
-and pip applies mmsr's Python range. In an environment with the newest setuptools (no
+requirements name no torch, so no torch (also one older than mmsr supports: torch 2.0.1, which
+``import mmsr`` then refuses in one line) is ever changed, and pip applies mmsr's Python range. In an environment with the newest setuptools (no
 ``pkg_resources``, which mmengine needs for ``mmseg::`` bases) mmsr's tools say in one line
 what to install, and that install fixes it.
 
@@ -170,8 +170,8 @@ def wheel(tmp_path_factory):
 
 def test_requirements_name_no_torch_and_pip_applies_the_python_range(wheel, tmp_path):
     """No requirement of mmsr, extras included, is torch or a package built against it, so pip
-    leaves any torch as it is - also torch 1.13 or 2.0 (which ``import mmsr`` then refuses,
-    tests/test_package.py); pip refuses mmsr for a Python older than the supported one."""
+    leaves any torch as it is - also torch 1.13 or 2.0 (which ``import mmsr`` then refuses:
+    shown with torch 2.0.1 below); pip refuses mmsr for a Python older than the supported one."""
     with zipfile.ZipFile(wheel) as archive:
         wheel_metadata = archive.read('mmsr-0.1.0.dist-info/METADATA').decode()
     requires = {re.match(r'[A-Za-z0-9_.-]+', line)[0].lower()
@@ -246,3 +246,52 @@ def test_newest_setuptools_one_line_says_what_to_install(newest_setuptools_env, 
     run([python, '-m', 'pip', 'install', f'setuptools<{below}'], tmp_path)
     log = run(train, tmp_path, expect_rc=2)
     assert "data_root='data/cityscapes/' does not exist" in log, log
+
+
+@pytest.fixture(scope='module')
+def old_torch_env(tmp_path_factory):
+    """``python`` of a new venv holding torch 2.0.1 from the package index: older than mmsr
+    supports, and what OpenMMLab's prebuilt mmcv 2.1.0 wheels also serve. It is installed
+    without its CUDA runtime packages (nvidia-*, some 2 GB): mmsr reads torch's version from
+    its metadata and never imports an unsupported torch."""
+    root = tmp_path_factory.mktemp('old_torch')
+    run([sys.executable, '-m', 'venv', root / 'venv'], cwd=root)
+    python = root / 'venv' / 'bin' / 'python'
+    run([python, '-m', 'pip', 'install', '--no-deps', 'torch==2.0.1'], cwd=root)
+    return python
+
+
+def test_torch_2_0_environment_keeps_its_torch_and_import_refuses_it(old_torch_env, wheel,
+                                                                    tmp_path):
+    """pip's resolver, asked for mmsr in an environment with torch 2.0.1, installs no torch (it
+    would have upgraded it had mmsr required torch >= 2.1); mmsr installed there leaves torch
+    at 2.0.1, and ``import mmsr`` refuses it with one line naming the supported range."""
+    python = old_torch_env
+    report = tmp_path / 'report.json'
+    run([python, '-m', 'pip', 'install', '--dry-run', '--report', report,
+         f'mmsr @ {wheel.as_uri()}'], tmp_path)
+    names = {item['metadata']['name'].lower()
+             for item in json.loads(report.read_text())['install']}
+    assert 'mmsr' in names and 'mmengine' in names, names  # the resolver did resolve
+    assert not {name for name in names if name == 'torch' or name.startswith('nvidia-')}, names
+    run([python, '-m', 'pip', 'install', '--no-deps', wheel], tmp_path)
+    assert installed(python, tmp_path)['torch'] == '2.0.1'
+    result = subprocess.run([str(python), '-c', 'import mmsr'], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        'mmsr.errors.UnsupportedEnvironmentError: mmsr supports torch 2.1 or newer (tested: '
+        '2.1 to 2.15), and this environment has torch 2.0.1: use mmsr in an environment with '
+        "torch >= 2.1 (OpenMMLab's prebuilt mmcv 2.1.0 wheels serve torch 2.1).")
+
+
+def test_an_environment_without_torch_is_told_to_install_it(wheel, tmp_path):
+    run([sys.executable, '-m', 'venv', tmp_path / 'venv'], cwd=tmp_path)
+    python = tmp_path / 'venv' / 'bin' / 'python'
+    run([python, '-m', 'pip', 'install', '--no-deps', wheel], tmp_path)
+    result = subprocess.run([str(python), '-c', 'import mmsr'], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        'mmsr.errors.UnsupportedEnvironmentError: mmsr needs torch 2.1 or newer (tested: 2.1 '
+        'to 2.15), and this environment has no torch: install torch first'), result.stderr
