@@ -20,6 +20,7 @@ from collections import OrderedDict
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.model import BaseModule
+from mmengine.model.weight_init import initialize
 from mmengine.registry import MODELS
 from torch import nn
 
@@ -233,15 +234,36 @@ class PluggedMixin(BackboneStages):
             if name.rpartition('.')[2] in PLUG_IN_NAMES:
                 yield name, module
 
-    def init_weights(self) -> None:
-        """Upstream's, then the plug-ins' own ``init_weights`` where mmengine's recursion
-        cannot reach them (a stage that is a plain ``nn.Sequential``, as in mmpretrain): the
-        backbone's ``init_cfg`` (Kaiming, ...) has run on them; a ``Pretrained`` checkpoint
-        decides alone (it loaded the plug-ins' keys if it has them)."""
-        super().init_weights()
+    def _is_pretrained(self) -> bool:
         cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        if any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' for cfg in cfgs):
+        return any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' for cfg in cfgs)
+
+    def init_weights(self) -> None:
+        """Upstream's ``init_weights`` on the backbone without its plug-ins, then, on each
+        plug-in in the order they were added, the backbone's ``init_cfg`` (Kaiming, ...) and its
+        own ``init_weights``: the random numbers every module draws are those of the plug-ins
+        following the whole backbone, wherever they sit, and the plug-ins are reached also in a
+        stage that is a plain ``nn.Sequential``, which mmengine's recursion skips (mmpretrain).
+        With a ``Pretrained`` ``init_cfg``, upstream's ``init_weights`` runs with the plug-ins in
+        place, so the checkpoint loads their keys if it has them."""
+        if self._is_pretrained():
+            super().init_weights()
             return
-        for _, module in self.plug_ins():
+        plug_ins = []
+        for name, module in list(self.plug_ins()):
+            parent_name, _, child = name.rpartition('.')
+            plug_ins.append((self.get_submodule(parent_name), child, module))
+        for parent, child, _ in plug_ins:
+            delattr(parent, child)
+        try:
+            super().init_weights()
+        finally:
+            for parent, child, module in plug_ins:
+                parent.add_module(child, module)  # back at the end of its stage, in order
+        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        cfgs = [cfg for cfg in cfgs if cfg]
+        for _, _, module in plug_ins:
+            if cfgs:
+                initialize(module, cfgs)
             if isinstance(module, BaseModule) and not module.is_init:
                 module.init_weights()
