@@ -11,16 +11,12 @@ Each model is one config: its paper row (table and row, the row's M and P, h, an
 config puts the block), its baseline, and under ``Results`` our result - "not reproduced here",
 since no row is - beside the result the paper prints for the row. No weights are released.
 """
-import contextlib
-import functools
 import sys
 from pathlib import Path
 from typing import Dict, List
 
 import yaml
 from mmengine.config import Config
-from mmengine.config import config as mmengine_config
-from mmengine.config import utils as mmengine_config_utils
 
 from mmsr.analysis.paper_rows import PaperRow, read_paper_rows
 from mmsr.cli import generator_parser, run_cli
@@ -92,23 +88,6 @@ def model_entry(row: PaperRow, cfg: Config, family: tuple, collection: str) -> d
     }
 
 
-@contextlib.contextmanager
-def cached_codebase_lookups():
-    """For every ``mmseg::`` / ``mmpretrain::`` base, mmengine 0.10 looks the codebase up again
-    and reads its whole model index (some 250 YAML files); loading every shipped config, this
-    reads them once (about 0.8 s a config otherwise). The results are the same."""
-    patched = ((mmengine_config_utils, 'load'), (mmengine_config, 'is_installed'),
-               (mmengine_config, 'get_installed_path'))
-    originals = [getattr(module, name) for module, name in patched]
-    for (module, name), original in zip(patched, originals):
-        setattr(module, name, functools.lru_cache(maxsize=None)(original))
-    try:
-        yield
-    finally:
-        for (module, name), original in zip(patched, originals):
-            setattr(module, name, original)
-
-
 def generated(root: Path = CONFIGS) -> Dict[Path, str]:
     """``{path: text}`` of model-index.yml and every family's metafile.yml."""
     rows = read_paper_rows(root)
@@ -120,8 +99,7 @@ def generated(root: Path = CONFIGS) -> Dict[Path, str]:
                           f'{sorted(set(rows) - files)}.')
     families: Dict[str, List[dict]] = {}
     collections: Dict[str, dict] = {}
-    with cached_codebase_lookups():
-        configs = {config: load_config(str(root / config)) for config in rows}
+    configs = {config: load_config(str(root / config)) for config in rows}
     for config, row in rows.items():
         cfg = configs[config]
         family = family_of(cfg, config)
