@@ -9,7 +9,6 @@ from mmengine.config import Config, DictAction
 
 from mmsr.cli.upstream_tools import (cpu_distributed_options, run_tool, sr_off_options,
                                      upstream_tool)
-from mmsr.datasets import make_imagenet_layout
 from mmsr.errors import ConfigError
 from mmsr.utils.config import detect_codebase
 

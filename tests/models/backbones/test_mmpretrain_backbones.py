@@ -3,7 +3,7 @@ and the parameter overheads the paper's formula gives."""
 import pytest
 import torch
 from backbone_checks import (assert_exactly_upstream, assert_no_hooks_on_stages,
-                             assert_sr_after_stage, build_pair)
+                             assert_sr_after_stage)
 from mmengine.registry import DefaultScope
 from mmpretrain.models.backbones import VGG, ResNet, ResNet_CIFAR, ResNetV1c, ResNetV1d, SEResNet
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
