@@ -234,9 +234,10 @@ class PluggedMixin(BackboneStages):
             if name.rpartition('.')[2] in PLUG_IN_NAMES:
                 yield name, module
 
-    def _is_pretrained(self) -> bool:
+    def _init_cfgs(self) -> List[dict]:
+        """The backbone's ``init_cfg`` as a list (empty without one)."""
         cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        return any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' for cfg in cfgs)
+        return [cfg for cfg in cfgs if cfg]
 
     def init_weights(self) -> None:
         """Upstream's ``init_weights`` on the backbone without its plug-ins, then, on each
@@ -246,7 +247,8 @@ class PluggedMixin(BackboneStages):
         stage that is a plain ``nn.Sequential``, which mmengine's recursion skips (mmpretrain).
         With a ``Pretrained`` ``init_cfg``, upstream's ``init_weights`` runs with the plug-ins in
         place, so the checkpoint loads their keys if it has them."""
-        if self._is_pretrained():
+        cfgs = self._init_cfgs()
+        if any(isinstance(cfg, dict) and cfg.get('type') == 'Pretrained' for cfg in cfgs):
             super().init_weights()
             return
         plug_ins = []
@@ -260,8 +262,6 @@ class PluggedMixin(BackboneStages):
         finally:
             for parent, child, module in plug_ins:
                 parent.add_module(child, module)  # back at the end of its stage, in order
-        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
-        cfgs = [cfg for cfg in cfgs if cfg]
         for _, _, module in plug_ins:
             if cfgs:
                 initialize(module, cfgs)
