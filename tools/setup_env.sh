@@ -6,7 +6,12 @@
 #   MMSR_VENV   where to create it (default: .venv)       PYTHON   interpreter (default: python3)
 #   MMSR_STACK  the pin file (default: requirements/stack.txt; the test lanes use
 #               requirements/stack-torch2.1.txt and requirements/stack-torch-newest.txt)
-#   MMSR_CACHE_DIR  where the built mmcv wheel is cached (default: ~/.cache/mmsr)
+#   MMSR_CACHE_DIR  where the built mmcv wheel is cached (default: ~/.cache/mmsr), and uv's
+#               cache (<MMSR_CACHE_DIR>/uv) unless UV_CACHE_DIR is set
+# Packages are installed by uv (pinned below, itself installed into the environment by pip):
+# it links them from its cache, so an environment is made again in seconds instead of minutes.
+# Where uv cannot be installed, pip installs them (same pins, slower). MMSR_INSTALLER=pip
+# chooses pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${MMSR_VENV:-.venv}
@@ -36,9 +41,20 @@ fi
 # The stack's own pins are the constraints; a machine-wide pip constraint file (a cap on the
 # torch versions a machine keeps on disk) does not apply to a stack that pins another torch.
 export PIP_CONSTRAINT=/dev/null
+UV_VERSION=0.13.9
 pip=("$VENV/bin/python" -m pip install -q -c "$STACK")
-echo "setup_env: [1/4] torch, torchvision and build tools ($STACK)"
-"${pip[@]}" torch torchvision setuptools packaging wheel
+if [ "${MMSR_INSTALLER:-uv}" = uv ]; then
+  if "$VENV/bin/python" -m pip install -q "uv==$UV_VERSION"; then
+    export UV_CACHE_DIR=${UV_CACHE_DIR:-${MMSR_CACHE_DIR:-$HOME/.cache/mmsr}/uv}
+    pip=("$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -c "$STACK")
+  else
+    echo "setup_env: uv $UV_VERSION could not be installed; installing with pip instead" >&2
+  fi
+fi
+# mmengine here too: it brings what the mmcv wheel needs, so tools/install_mmcv.py (pip) finds
+# its requirements installed.
+echo "setup_env: [1/4] torch, torchvision, mmengine and build tools ($STACK)"
+"${pip[@]}" torch torchvision mmengine setuptools packaging wheel
 if pins mmcv; then
   echo "setup_env: [2/4] full mmcv (cached wheel, or built from source)"
   "${pip[@]}" ninja

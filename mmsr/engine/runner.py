@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import BaseLoop, EpochBasedTrainLoop, Runner
 
 from .atomic_io import PARTIAL_SUFFIX, partial_path, publish
+from .config_text import FormattedOnceConfig
 from .hooks import AtomicCheckpointHook, StepSeedHook
 from .loops import build_checked_dataloader
 from .safe_checkpoint import CheckpointLoadError, load_local_checkpoint
@@ -101,7 +102,9 @@ class ResumableRunner(Runner):
       complete one, with a warning naming both (:func:`checkpoint_to_resume`);
     * every dataloader is built with its data checked: a missing dataset folder or file, and
       an image or label map that cannot be loaded, fail with one line naming the file and the
-      config key (:func:`~mmsr.engine.loops.build_checked_dataloader`).
+      config key (:func:`~mmsr.engine.loops.build_checked_dataloader`);
+    * the config's formatted text, which ``Runner`` writes to the log, the work dir and every
+      checkpoint, is formatted once (:class:`~mmsr.engine.config_text.FormattedOnceConfig`).
 
     Under a runner that is not this one, ``test_cfg = dict(type='CheckedTestLoop')`` checks the
     test data the same way.
@@ -109,6 +112,8 @@ class ResumableRunner(Runner):
 
     def __init__(self, model, work_dir: str, *args, **kwargs) -> None:
         check_work_dir(work_dir)
+        if 'cfg' in kwargs:
+            kwargs['cfg'] = FormattedOnceConfig.of(kwargs['cfg'])
         super().__init__(model, work_dir, *args, **kwargs)
 
     # --- hooks ---------------------------------------------------------------------------
