@@ -46,7 +46,9 @@ pip=("$VENV/bin/python" -m pip install -q -c "$STACK")
 if [ "${MMSR_INSTALLER:-uv}" = uv ]; then
   if "$VENV/bin/python" -m pip install -q "uv==$UV_VERSION"; then
     export UV_CACHE_DIR=${UV_CACHE_DIR:-${MMSR_CACHE_DIR:-$HOME/.cache/mmsr}/uv}
-    pip=("$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -c "$STACK")
+    # --compile-bytecode: as pip does; where Python may not write .pyc files itself
+    # (PYTHONDONTWRITEBYTECODE), every process would otherwise compile torch on import.
+    pip=("$VENV/bin/uv" pip install -q --compile-bytecode --python "$VENV/bin/python" -c "$STACK")
   else
     echo "setup_env: uv $UV_VERSION could not be installed; installing with pip instead" >&2
   fi
@@ -64,8 +66,10 @@ else
 fi
 echo "setup_env: [3/4] the rest of the stack (OpenMMLab packages, test tools)"
 "${pip[@]}" -r "$STACK"
+# mmsr itself with pip, as a user's `pip install -e .` installs it (setup.py develop: nothing of
+# mmsr's lands in site-packages but a link, which tests/test_install.py relies on).
 echo "setup_env: [4/4] mmsr (editable)"
-"${pip[@]}" --no-deps --no-build-isolation -e .
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
 echo "$want" > "$stamp"
 "$VENV/bin/python" -c "import $imports"'
 import importlib.metadata as md
