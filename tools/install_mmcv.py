@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.offline:
                 _pip('install', '-q', '-c', str(STACK_FILE), *BUILD_TOOLS)
             sdist = fetch_source(plan.mmcv_version, args.cache_dir, download=not args.offline)
-            print(f'Building mmcv from {sdist} ({plan.flavour} ops; about 10 minutes on 2 '
+            print(f'Building mmcv from {sdist} ({plan.flavour} ops; about 5 minutes on 2 '
                   'cores for CPU ops)...',
                   flush=True)
             started = time.monotonic()
