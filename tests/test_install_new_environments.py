@@ -104,8 +104,9 @@ def old_torch_env(tmp_path_factory):
     # The test environment's uv (tools/setup_env.sh installs it) takes torch from the cache
     # the set-up uses.
     uv = Path(sys.executable).parent / 'uv'
-    cache = os.environ.get('UV_CACHE_DIR') or Path(
-        os.environ.get('MMSR_CACHE_DIR') or Path.home() / '.cache' / 'mmsr') / 'uv'
+    cache = os.environ.get('UV_CACHE_DIR') or Path(os.environ.get(
+        'MMSR_CACHE_DIR', Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) /
+        'mmsr')) / 'uv'
     installer = ([uv, 'pip', 'install', '--cache-dir', cache, '--python', python]
                  if uv.is_file() else [python, '-m', 'pip', 'install'])
     run([*installer, '--no-deps', 'torch==2.0.1'], cwd=root)

@@ -6,8 +6,9 @@
 #   MMSR_VENV   where to create it (default: .venv)       PYTHON   interpreter (default: python3)
 #   MMSR_STACK  the pin file (default: requirements/stack.txt; the test lanes use
 #               requirements/stack-torch2.1.txt and requirements/stack-torch-newest.txt)
-#   MMSR_CACHE_DIR  where the built mmcv wheel is cached (default: ~/.cache/mmsr), and uv's
-#               cache (<MMSR_CACHE_DIR>/uv) unless UV_CACHE_DIR is set
+#   MMSR_CACHE_DIR  where the built mmcv wheel is cached (default: $XDG_CACHE_HOME/mmsr or
+#               ~/.cache/mmsr, as tools/install_mmcv.py), and uv's cache (<MMSR_CACHE_DIR>/uv)
+#               unless UV_CACHE_DIR is set
 # Packages are installed by uv (pinned below, itself installed into the environment by pip):
 # it links them from its cache, so an environment is made again in seconds instead of minutes.
 # Where uv cannot be installed, pip installs them (same pins, slower). MMSR_INSTALLER=pip
@@ -45,7 +46,7 @@ UV_VERSION=0.13.9
 pip=("$VENV/bin/python" -m pip install -q -c "$STACK")
 if [ "${MMSR_INSTALLER:-uv}" = uv ]; then
   if "$VENV/bin/python" -m pip install -q "uv==$UV_VERSION"; then
-    export UV_CACHE_DIR=${UV_CACHE_DIR:-${MMSR_CACHE_DIR:-$HOME/.cache/mmsr}/uv}
+    export UV_CACHE_DIR=${UV_CACHE_DIR:-${MMSR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mmsr}/uv}
     # --compile-bytecode: as pip does; where Python may not write .pyc files itself
     # (PYTHONDONTWRITEBYTECODE), every process would otherwise compile torch on import.
     pip=("$VENV/bin/uv" pip install -q --compile-bytecode --python "$VENV/bin/python" -c "$STACK")
