@@ -4,6 +4,7 @@ the ``gpu`` marker (such a test is skipped, for one listed reason, where no CUDA
 and the skip policy of ``allowed_skips.py``: a skip for an unlisted reason, a module skipped at
 collection, an ``xfail``, or a set of skipped tests other than the stack's listed one fails the
 run."""
+import copy
 import gc
 import os
 
@@ -26,6 +27,34 @@ from skip_policy import (pytest_collection_finish, pytest_collectreport,  # noqa
 # The objects of the modules imported so far are kept out of the garbage collector's walks
 # (mmengine collects garbage after building each dataset: about half a second each otherwise).
 gc.freeze()
+
+
+@pytest.fixture(scope='session', autouse=True)
+def metafiles_read_once():
+    """mmengine resolves each ``mmseg::`` / ``mmpretrain::`` base of a config by reading every
+    metafile of the codebase (about 100 YAML files, a tenth of a second), and keeps nothing
+    between parses. The tests of this process parse each shipped config several times (the
+    config tests, ``config_table.py --check``, ``model_index.py --check``): here, and only in
+    this process, each (codebase, config) lookup reads the files once and gives the same answer
+    (or raises the same error) afterwards. The tools the tests start parse as a user's do."""
+    from mmengine.config import utils
+    lookup, answers = utils._get_cfg_metainfo, {}
+
+    def read_once(package_path, cfg_path):
+        key = (package_path, cfg_path)
+        if key not in answers:
+            try:
+                answers[key] = lookup(package_path, cfg_path), None
+            except ValueError as error:
+                answers[key] = None, error
+        meta, error = answers[key]
+        if error is not None:
+            raise error
+        return copy.deepcopy(meta)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(utils, '_get_cfg_metainfo', read_once)
+        yield
 
 
 def pytest_configure(config):

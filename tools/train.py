@@ -13,6 +13,7 @@ model without ``device_ids``. See :mod:`mmsr.cli.upstream_tools`.
 import sys
 from typing import Optional, Sequence
 
+from mmsr.cli import exit_with
 from mmsr.cli.upstream_tools import run_tool
 
 
@@ -21,4 +22,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from mmsr.datasets import make_imagenet_layout
-from reference_runs import train_env
+from reference_runs import NARROW_RESNET50_CLASSIFIER, train_env
 from tool_runs import REPO, TOOLS, imagenet_options, run
 
 # <point>:<iteration> (see kill_points/sitecustomize.py). Checkpoints are saved after
@@ -134,7 +134,8 @@ def test_dist_train_kill_one_rank_then_resume_is_exact(tmp_path):
     data = make_imagenet_layout(tmp_path / 'imagenet', num_classes=3, train_per_class=8,
                                 val_per_class=2)
     # 24 images, 2 processes x 4 a batch: 3 iterations an epoch, 4 epochs.
-    options = imagenet_options(data) + ['train_cfg.max_epochs=4', 'randomness.seed=0']
+    options = imagenet_options(data) + ['train_cfg.max_epochs=4', 'randomness.seed=0',
+                                        *NARROW_RESNET50_CLASSIFIER]
 
     def command(work):
         return ['bash', TOOLS / 'dist_train.sh', REPO / 'configs' / 'resnet50_sr_in1k.py', '2',

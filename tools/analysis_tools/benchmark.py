@@ -16,14 +16,13 @@ A config is compared with its baseline (the same config without SR, same weights
 SR block after layer3 (P and h from --num-memory-blocks and --hidden-channels): needs only
 torch, torchvision and mmengine, no mmcv. See :mod:`mmsr.analysis.benchmark`.
 """
-import sys
 
 import torch
 
 import mmsr  # noqa: F401 (registers the SR models)
 from mmsr.analysis.benchmark import (benchmark, config_subject, format_report,
                                      torchvision_resnet50_subject)
-from mmsr.cli import parsed_config, run_cli, tool_parser, write_json
+from mmsr.cli import exit_with, parsed_config, run_cli, tool_parser, write_json
 from mmsr.errors import ConfigError
 
 
@@ -80,4 +79,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

@@ -14,7 +14,6 @@ CBAM). docs/model_zoo.md gets one table per paper table and the compute overhead
 the rows the README shows (Cityscapes, and ImageNet's dropout2d rows). Each sits between marker lines.
 """
 import functools
-import sys
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -24,7 +23,7 @@ import mmsr  # noqa: F401 (registers the SR models)
 from mmsr.analysis.complexity import count_params, flops_overhead
 from mmsr.analysis.paper_rows import PaperRow, read_paper_rows
 from mmsr.analysis.sr_models import build_model, remove_sr, sr_blocks
-from mmsr.cli import tool_parser
+from mmsr.cli import exit_with, tool_parser
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs'
@@ -196,4 +195,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

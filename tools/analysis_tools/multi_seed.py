@@ -20,13 +20,12 @@ result exists is not run again; an interrupted training resumes.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List
 
 from mmsr.analysis.seed_runs import (SeedRuns, chosen_protocol, config_and_baseline, paper_form,
                                      run_tool_main, seed_run_parser)
-from mmsr.cli import write_json
+from mmsr.cli import exit_with, write_json
 
 TOOLS = Path(__file__).resolve().parents[1]
 
@@ -68,4 +67,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

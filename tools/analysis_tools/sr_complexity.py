@@ -12,12 +12,11 @@ DeepLabV3), that figure is printed beside the FLOPs overhead: the block's FLOPs 
 so the paper's figure is most likely time (GPU time: docs/benchmark.md). Exit status 1 if the
 three ways of counting disagree.
 """
-import sys
 
 import mmsr  # noqa: F401 (registers the SR models)
 from mmsr.analysis import complexity_report, format_report
 from mmsr.analysis.paper_rows import paper_row_of
-from mmsr.cli import parsed_config, run_cli, tool_parser, write_json
+from mmsr.cli import exit_with, parsed_config, run_cli, tool_parser, write_json
 
 
 def main(argv=None) -> int:
@@ -42,4 +41,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import copy
 import itertools
-import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from mmsr.analysis.seed_runs import (SeedRuns, chosen_protocol, config_and_baseline,
                                      options_dict, paper_form, run_tool_main, seed_run_parser)
 from mmsr.analysis.sr_models import build_model
-from mmsr.cli import write_json
+from mmsr.cli import exit_with, write_json
 from mmsr.errors import ConfigError
 from mmsr.utils.config import iter_dicts, load_config
 
@@ -138,4 +137,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

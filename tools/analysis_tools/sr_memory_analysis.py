@@ -28,7 +28,7 @@ import mmsr  # noqa: F401 (registers the SR models)
 from mmsr.analysis.memory_recall import (MemoryRecallCollector, choose_classes, image_classes,
                                          plot)
 from mmsr.analysis.sr_models import build_model
-from mmsr.cli import parsed_config, run_cli, tool_parser
+from mmsr.cli import exit_with, parsed_config, run_cli, tool_parser
 from mmsr.engine import build_checked_dataloader
 from mmsr.utils.config import detect_codebase
 
@@ -111,4 +111,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

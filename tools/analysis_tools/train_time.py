@@ -7,10 +7,9 @@ warm-up iterations, read from mmengine's scalars.json in each work dir.
 
 See :mod:`mmsr.analysis.train_log`.
 """
-import sys
 
 from mmsr.analysis.train_log import train_speed
-from mmsr.cli import run_cli, tool_parser, write_json
+from mmsr.cli import exit_with, run_cli, tool_parser, write_json
 
 
 def main(argv=None) -> int:
@@ -40,4 +39,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

@@ -11,7 +11,6 @@ Each model is one config: its paper row (table and row, the row's M and P, h, an
 config puts the block), its baseline, and under ``Results`` our result - "not reproduced here",
 since no row is - beside the result the paper prints for the row. No weights are released.
 """
-import sys
 from pathlib import Path
 from typing import Dict, List
 
@@ -19,7 +18,7 @@ import yaml
 from mmengine.config import Config
 
 from mmsr.analysis.paper_rows import PaperRow, read_paper_rows
-from mmsr.cli import generator_parser, run_cli
+from mmsr.cli import exit_with, generator_parser, run_cli
 from mmsr.datasets import nested_datasets
 from mmsr.errors import ConfigError
 from mmsr.utils.config import load_config
@@ -148,4 +147,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())

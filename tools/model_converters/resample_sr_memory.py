@@ -12,7 +12,6 @@ the same hidden units; the other tensors are copied. The new size is ``--memory-
 every block, or each block's ``memory_size`` in the model ``--config`` builds. Without the
 conversion, loading a checkpoint into a model with another memory size is refused.
 """
-import sys
 from typing import Dict, Tuple
 
 import torch
@@ -22,7 +21,7 @@ from torch import Tensor
 
 import mmsr  # noqa: F401 (registers the SR models; loads checkpoints safely)
 from mmsr.analysis.sr_models import build_model, sr_blocks
-from mmsr.cli import parsed_config, run_cli, tool_parser
+from mmsr.cli import exit_with, parsed_config, run_cli, tool_parser
 from mmsr.errors import ConfigError
 
 
@@ -86,4 +85,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_with(main())
