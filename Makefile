@@ -2,6 +2,9 @@
 #   make test   set up the test environments and run the test suite on each (the test lanes)
 #   make demo   set up .venv/ and run the demo (tools/demo.py)
 # Each environment is created on first use and reused afterwards (tools/setup_env.sh).
+# `make test` sets the three environments up one after the other, then runs the three lanes at
+# the same time (make -j3), each lane's output printed as a whole when it ends: a lane alone
+# leaves the cores idle while its tests wait on the processes they start (docs/testing.md).
 #
 # Test lanes (the supported-versions matrix of the README):
 #   main     .venv/               requirements/stack.txt              the whole suite
@@ -29,23 +32,42 @@ NEWEST_TESTS := tests/models/layers tests/models/backbones/test_sr_backbone.py \
 	tests/models/backbones/test_mmpretrain_backbones.py tests/engine/test_safe_checkpoint.py \
 	tests/test_torch_features.py
 
-.PHONY: env test test-main test-torch2.1 test-newest demo clean-env
+.PHONY: env env-torch2.1 env-newest test test-main test-torch2.1 test-newest \
+	run-main run-torch2.1 run-newest demo clean-env
+
+RUN_MAIN = $(PYTHON_VENV) $(PYTEST) tests $(PYTEST_ARGS)
+RUN_TORCH21 = $(TORCH21_VENV)/bin/python $(PYTEST) $(TORCH21_TESTS) $(TORCH21_DESELECT) $(PYTEST_ARGS)
+RUN_NEWEST = $(NEWEST_VENV)/bin/python $(PYTEST) $(NEWEST_TESTS) $(PYTEST_ARGS)
 
 env:
 	bash tools/setup_env.sh
 
-test: test-main test-torch2.1 test-newest
+env-torch2.1:
+	MMSR_VENV=$(TORCH21_VENV) MMSR_STACK=requirements/stack-torch2.1.txt bash tools/setup_env.sh
+
+env-newest:
+	MMSR_VENV=$(NEWEST_VENV) MMSR_STACK=requirements/stack-torch-newest.txt bash tools/setup_env.sh
+
+test: env env-torch2.1 env-newest
+	$(MAKE) --no-print-directory -j3 --output-sync=target run-main run-torch2.1 run-newest
 
 test-main: env
-	$(PYTHON_VENV) $(PYTEST) tests $(PYTEST_ARGS)
+	$(RUN_MAIN)
 
-test-torch2.1:
-	MMSR_VENV=$(TORCH21_VENV) MMSR_STACK=requirements/stack-torch2.1.txt bash tools/setup_env.sh
-	$(TORCH21_VENV)/bin/python $(PYTEST) $(TORCH21_TESTS) $(TORCH21_DESELECT) $(PYTEST_ARGS)
+test-torch2.1: env-torch2.1
+	$(RUN_TORCH21)
 
-test-newest:
-	MMSR_VENV=$(NEWEST_VENV) MMSR_STACK=requirements/stack-torch-newest.txt bash tools/setup_env.sh
-	$(NEWEST_VENV)/bin/python $(PYTEST) $(NEWEST_TESTS) $(PYTEST_ARGS)
+test-newest: env-newest
+	$(RUN_NEWEST)
+
+run-main:
+	$(RUN_MAIN)
+
+run-torch2.1:
+	$(RUN_TORCH21)
+
+run-newest:
+	$(RUN_NEWEST)
 
 demo: env
 	$(PYTHON_VENV) tools/demo.py $(DEMO_ARGS)

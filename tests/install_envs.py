@@ -1,11 +1,15 @@
 """Helpers of the install tests: commands run in other Python environments, what an environment
 has installed, a new environment that sees this one's packages, and mmsr's wheel."""
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import site
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,6 +25,19 @@ def run(args, cwd, expect_rc=0):
     output = result.stdout + result.stderr
     assert result.returncode == expect_rc, output[-4000:]
     return output
+
+
+@contextlib.contextmanager
+def building_from_the_repo():
+    """Held while pip builds mmsr in the repository itself (its ``build/`` and
+    ``mmsr.egg-info``): the test lanes of ``make test`` run at the same time."""
+    name = hashlib.sha256(str(REPO).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f'mmsr-build-{name}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def new_venv(root: Path) -> Path:

@@ -16,8 +16,8 @@ from typing import List
 import pytest
 
 from mmsr.datasets import make_cifar_layout, make_cityscapes_layout, make_imagenet_layout
-from tool_runs import (REPO, TOOLS, cityscapes_options, imagenet_options, loader_options,
-                       python, run)
+from tool_runs import (REPO, TOOLS, cityscapes_options, free_port, imagenet_options,
+                       loader_options, python, run)
 
 KILL_POINTS = Path(__file__).resolve().parent / 'reliability' / 'kill_points'
 # The ResNets a quarter as wide as shipped (stem and base width 16 instead of 64; the heads'
@@ -116,7 +116,7 @@ def fcn_dist_run(tmp_path_factory):
     config = REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'
     command = ['bash', TOOLS / 'dist_train.sh', config, '2', '--work-dir', root / 'work',
                '--cfg-options', *options]
-    log = run(command, root, env_extra={'PYTHON': sys.executable, 'PORT': '29617',
+    log = run(command, root, env_extra={'PYTHON': sys.executable, 'PORT': str(free_port()),
                                         'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': ''})
     return Run(config, data, root / 'work', options, command, log)
 

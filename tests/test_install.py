@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from install_envs import REPO, build_wheel, installed, new_existing_env, run
+from install_envs import (REPO, build_wheel, building_from_the_repo, installed, new_existing_env,
+                          run)
 from mmsr.datasets import make_cityscapes_layout, make_imagenet_layout
 
 USER_CONFIGS = REPO / 'tests' / 'data' / 'configs'
@@ -42,7 +43,8 @@ def pip_install(python, cwd, *args):
     assert 'mmsr' not in before, before['mmsr']
     for package in ('torch', 'mmcv', 'mmsegmentation', 'mmpretrain', 'mmengine'):
         assert package in before, f'the existing environment lacks {package}'
-    log = run([python, '-m', 'pip', 'install', *args], cwd)
+    with building_from_the_repo():
+        log = run([python, '-m', 'pip', 'install', *args], cwd)
     assert f'Successfully installed mmsr-{repo_version()}' in log, log[-3000:]
     return before, installed(python, cwd), log
 

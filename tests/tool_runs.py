@@ -1,6 +1,7 @@
 """Running the repo's tools on shipped configs in tests: subprocess helpers and the size-only
 ``--cfg-options`` that shrink a shipped config for the CPU."""
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,14 @@ LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 def with_repo_path():
     """PYTHONPATH with the repo first (packages put on the path by hand stay after it)."""
     return os.pathsep.join([str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p])
+
+
+def free_port() -> int:
+    """A TCP port free on this machine now, for a distributed run's rendezvous (the test lanes
+    run at the same time: a fixed port could be taken by the other lane's run)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 def run(args, cwd, expect_rc=0, env_extra=None):

@@ -11,7 +11,7 @@ import torch
 
 from mmsr.analysis.train_log import read_train_records
 from mmsr.datasets import make_cityscapes_layout
-from tool_runs import REPO, TOOLS, cityscapes_options, run
+from tool_runs import REPO, TOOLS, cityscapes_options, free_port, run
 
 CONFIG = REPO / 'configs' / 'fcn_r50_sr_cityscapes.py'
 
@@ -21,7 +21,7 @@ def dist_train(work, root, tmp_path, iters, *extra):
     run(['bash', TOOLS / 'dist_train.sh', CONFIG, '1', '--work-dir', work, *extra,
          '--cfg-options', *options, 'default_hooks.checkpoint.interval=2',
          'train_cfg.val_interval=100', 'randomness.seed=0'], tmp_path,
-        env_extra={'PYTHON': sys.executable, 'PORT': '29641'})
+        env_extra={'PYTHON': sys.executable, 'PORT': str(free_port())})
     losses = {record['step']: record['loss'] for record in read_train_records(work)}
     weights = torch.load(work / f'iter_{iters}.pth', map_location='cpu',
                          weights_only=False)['state_dict']

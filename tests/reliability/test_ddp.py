@@ -2,19 +2,14 @@
 2 processes on halves of each global batch end with the same SR parameters as one process on
 the whole batch. For that equivalence BN runs with frozen statistics (``norm_eval=True``): with
 per-process BN statistics the two set-ups differ by definition."""
-import socket
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from tool_runs import free_port
+
 STEPS, GLOBAL_BATCH = 3, 4
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def build_model(norm_eval):

@@ -18,7 +18,7 @@ import torch
 
 from mmsr.datasets import make_imagenet_layout
 from reference_runs import NARROW_RESNET50_CLASSIFIER, train_env
-from tool_runs import REPO, TOOLS, imagenet_options, run
+from tool_runs import REPO, TOOLS, free_port, imagenet_options, run
 
 # <point>:<iteration> (see kill_points/sitecustomize.py). Checkpoints are saved after
 # iterations 3, 6, 9 and 12; each kill lands after the checkpoint the previous one left.
@@ -141,7 +141,7 @@ def test_dist_train_kill_one_rank_then_resume_is_exact(tmp_path):
         return ['bash', TOOLS / 'dist_train.sh', REPO / 'configs' / 'resnet50_sr_in1k.py', '2',
                 '--work-dir', work, '--resume', '--cfg-options', *options]
 
-    env = dict(train_env(), PYTHON=sys.executable, PORT='29631')
+    env = dict(train_env(), PYTHON=sys.executable, PORT=str(free_port()))
     run(command(tmp_path / 'straight'), tmp_path, env_extra=env)
     work = tmp_path / 'killed'
     # Rank 1 while training and validating; rank 0 (the one that saves) while it writes.

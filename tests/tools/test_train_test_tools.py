@@ -23,7 +23,7 @@ from mmsr.analysis import build_model
 from mmsr.cli.upstream_tools import upstream_tool
 from mmsr.datasets import make_cifar_layout
 from reference_runs import CIFAR_RUNNER, cifar_options, train
-from tool_runs import REPO, TOOLS, cityscapes_options, python, run
+from tool_runs import REPO, TOOLS, cityscapes_options, free_port, python, run
 
 
 @pytest.mark.xdist_group('fcn_dist_run')
@@ -48,7 +48,7 @@ def test_fcn_sr_cityscapes_test_tools(fcn_dist_run, tmp_path):
         results[name] = float(re.findall(r'mIoU: ([\d.]+)', log)[-1])
     log = run(['bash', TOOLS / 'dist_test.sh', config, checkpoint, '2', '--work-dir',
                tmp_path / 'dist', *options], tmp_path,
-              env_extra={'PYTHON': sys.executable, 'PORT': '29619', 'OMP_NUM_THREADS': '1',
+              env_extra={'PYTHON': sys.executable, 'PORT': str(free_port()), 'OMP_NUM_THREADS': '1',
                          'CUDA_VISIBLE_DEVICES': ''})
     assert 'GPU number: 2' in log
     results['dist'] = float(re.findall(r'mIoU: ([\d.]+)', log)[-1])
@@ -152,7 +152,7 @@ def test_dist_train_refuses_syncbn_on_the_cpu(tmp_path):
     options = [arg for arg in cityscapes_options(tmp_path / 'no-data') if 'norm_cfg' not in arg]
     log = run(['bash', TOOLS / 'dist_train.sh', REPO / 'configs' / 'fcn_r50_sr_cityscapes.py',
                '2', '--work-dir', tmp_path / 'work', '--cfg-options', *options], tmp_path,
-              expect_rc=1, env_extra={'PYTHON': sys.executable, 'PORT': '29618',
+              expect_rc=1, env_extra={'PYTHON': sys.executable, 'PORT': str(free_port()),
                                         'CUDA_VISIBLE_DEVICES': ''})
     assert 'SyncBN needs CUDA' in log
     assert 'model.backbone.norm_cfg.type=BN' in log and 'model.decode_head.norm_cfg.type=BN' in log

@@ -13,7 +13,7 @@ import torch
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmsr.models.backbones.mmseg_backbones import PluggedResNetV1c
-from tool_runs import with_repo_path
+from tool_runs import free_port, with_repo_path
 
 SR_CFG = dict(after_stage=3, num_memory_blocks=2, hidden_channels=16, input_size=(64, 128))
 D8 = dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), contract_dilation=True)
@@ -111,7 +111,7 @@ dist.destroy_process_group()
 @pytest.mark.gpu
 def test_syncbn_layers_run_under_a_one_process_nccl_group():
     env = dict(os.environ, PYTHONPATH=with_repo_path(), MASTER_ADDR='127.0.0.1',
-               MASTER_PORT='29531')
+               MASTER_PORT=str(free_port()))
     result = subprocess.run([sys.executable, '-c', textwrap.dedent(SYNCBN_UNDER_NCCL)], env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
