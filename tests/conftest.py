@@ -46,10 +46,10 @@ def metafiles_read_once():
             try:
                 answers[key] = lookup(package_path, cfg_path), None
             except ValueError as error:
-                answers[key] = None, error
+                answers[key] = None, str(error)
         meta, error = answers[key]
         if error is not None:
-            raise error
+            raise ValueError(error)  # a new one each time: a kept one would keep its frames
         return copy.deepcopy(meta)
 
     with pytest.MonkeyPatch.context() as patch:
