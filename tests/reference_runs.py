@@ -108,7 +108,7 @@ def resnet50_run(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def fcn_dist_run(tmp_path_factory):
-    """FCN + SR, 2 iterations, trained by ``tools/dist_train.sh`` with 2 CPU processes, the
+    """FCN + SR, 2 iterations, trained by ``tools/dist_train.sh`` with 2 CPU processes,
     narrowed (:data:`NARROW_SEGMENTOR`)."""
     root = tmp_path_factory.mktemp('fcn_dist_run')
     data = make_cityscapes_layout(root / 'cityscapes', num_train=4, num_val=2)

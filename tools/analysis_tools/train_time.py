@@ -7,7 +7,6 @@ warm-up iterations, read from mmengine's scalars.json in each work dir.
 
 See :mod:`mmsr.analysis.train_log`.
 """
-
 from mmsr.analysis.train_log import train_speed
 from mmsr.cli import exit_with, run_cli, tool_parser, write_json
 
