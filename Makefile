@@ -2,9 +2,10 @@
 #   make test   set up the test environments and run the test suite on each (the test lanes)
 #   make demo   set up .venv/ and run the demo (tools/demo.py)
 # Each environment is created on first use and reused afterwards (tools/setup_env.sh).
-# `make test` sets the three environments up one after the other, then runs the three lanes at
-# the same time (make -j3), each lane's output printed as a whole when it ends: a lane alone
-# leaves the cores idle while its tests wait on the processes they start (docs/testing.md).
+# `make test` runs the three lanes at the same time (make -j3), each one as soon as its own
+# environment is set up, each target's output printed as a whole when it ends: a lane or a
+# set-up alone leaves the cores idle while it waits on the processes it starts or on the disk
+# (docs/testing.md).
 #
 # Test lanes (the supported-versions matrix of the README):
 #   main     .venv/               requirements/stack.txt              the whole suite
@@ -33,11 +34,7 @@ NEWEST_TESTS := tests/models/layers tests/models/backbones/test_sr_backbone.py \
 	tests/test_torch_features.py
 
 .PHONY: env env-torch2.1 env-newest test test-main test-torch2.1 test-newest \
-	run-main run-torch2.1 run-newest demo clean-env
-
-RUN_MAIN = $(PYTHON_VENV) $(PYTEST) tests $(PYTEST_ARGS)
-RUN_TORCH21 = $(TORCH21_VENV)/bin/python $(PYTEST) $(TORCH21_TESTS) $(TORCH21_DESELECT) $(PYTEST_ARGS)
-RUN_NEWEST = $(NEWEST_VENV)/bin/python $(PYTEST) $(NEWEST_TESTS) $(PYTEST_ARGS)
+	demo clean-env
 
 env:
 	bash tools/setup_env.sh
@@ -48,26 +45,17 @@ env-torch2.1:
 env-newest:
 	MMSR_VENV=$(NEWEST_VENV) MMSR_STACK=requirements/stack-torch-newest.txt bash tools/setup_env.sh
 
-test: env env-torch2.1 env-newest
-	$(MAKE) --no-print-directory -j3 --output-sync=target run-main run-torch2.1 run-newest
+test:
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-main test-torch2.1 test-newest
 
 test-main: env
-	$(RUN_MAIN)
+	$(PYTHON_VENV) $(PYTEST) tests $(PYTEST_ARGS)
 
 test-torch2.1: env-torch2.1
-	$(RUN_TORCH21)
+	$(TORCH21_VENV)/bin/python $(PYTEST) $(TORCH21_TESTS) $(TORCH21_DESELECT) $(PYTEST_ARGS)
 
 test-newest: env-newest
-	$(RUN_NEWEST)
-
-run-main:
-	$(RUN_MAIN)
-
-run-torch2.1:
-	$(RUN_TORCH21)
-
-run-newest:
-	$(RUN_NEWEST)
+	$(NEWEST_VENV)/bin/python $(PYTEST) $(NEWEST_TESTS) $(PYTEST_ARGS)
 
 demo: env
 	$(PYTHON_VENV) tools/demo.py $(DEMO_ARGS)

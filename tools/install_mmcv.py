@@ -306,7 +306,8 @@ def fetch_source(version: str, cache_dir: Path, download: bool = True) -> Path:
         with urllib.request.urlopen(page_url, timeout=120) as resp:
             link = sdist_link(resp.read().decode(), page_url, filename)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix('.part')
+        # Two set-ups may fetch it at the same time (`make test`): each writes its own file.
+        partial = target.with_suffix(f'.{os.getpid()}.part')
         with urllib.request.urlopen(link, timeout=600) as resp, open(partial, 'wb') as out:
             shutil.copyfileobj(resp, out)
         partial.replace(target)
