@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import List
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,11 +53,17 @@ def purelib(python: Path, cwd: Path) -> Path:
                     cwd=cwd).strip())
 
 
+def site_packages() -> List[Path]:
+    """This environment's site-packages folders (those that exist: Debian's Python also names
+    ``dist-packages`` folders that a virtual environment does not have)."""
+    return [Path(folder) for folder in site.getsitepackages() if os.path.isdir(folder)]
+
+
 def new_existing_env(root: Path) -> Path:
     """``python`` of a new venv whose installed packages are this environment's (less mmsr)."""
     python = new_venv(root)
     (purelib(python, root) / 'existing_env.pth').write_text(
-        '\n'.join(site.getsitepackages()) + '\n')
+        ''.join(f'{folder}\n' for folder in site_packages()))
     return python
 
 

@@ -10,7 +10,6 @@ they run in the main test environment only (``Makefile``).
 import json
 import os
 import re
-import site
 import subprocess
 import sys
 import zipfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from install_envs import REPO, build_wheel, installed, new_venv, purelib, run
+from install_envs import REPO, build_wheel, installed, new_venv, purelib, run, site_packages
 from mmsr.supported import PYTHON_MIN, SETUPTOOLS_WITHOUT_PKG_RESOURCES
 
 
@@ -60,7 +59,7 @@ def newest_setuptools_env(tmp_path_factory):
     packages.mkdir()
     left_out = ('setuptools', 'pkg_resources', '_distutils_hack', 'distutils-precedence', 'pip',
                 '__editable__', 'mmsr')
-    for site_dir in map(Path, site.getsitepackages()):
+    for site_dir in site_packages():
         for entry in site_dir.iterdir():
             if not entry.name.lower().startswith(left_out) and entry.suffix != '.pth':
                 (packages / entry.name).symlink_to(entry)
