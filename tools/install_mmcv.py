@@ -320,6 +320,17 @@ def fetch_source(version: str, cache_dir: Path, download: bool = True) -> Path:
     return target
 
 
+def extract_source(sdist: Path, folder: str) -> None:
+    """Unpack ``sdist`` into ``folder``: with tarfile's ``'data'`` filter where this Python has
+    it (3.10.12, 3.11.4 and newer); before that, as is - the file's sha256 was checked
+    (:func:`fetch_source`)."""
+    with tarfile.open(sdist) as tar:
+        if hasattr(tarfile, 'data_filter'):
+            tar.extractall(folder, filter='data')
+        else:
+            tar.extractall(folder)
+
+
 def build_wheel(plan: BuildPlan, sdist: Path, out_dir: Path) -> Path:
     env = dict(os.environ)
     cxx = find_compiler(env)
@@ -330,8 +341,7 @@ def build_wheel(plan: BuildPlan, sdist: Path, out_dir: Path) -> Path:
     else:
         env['CUDA_VISIBLE_DEVICES'] = ''  # mmcv's setup.py builds CUDA ops whenever it sees a GPU
     with tempfile.TemporaryDirectory(prefix='mmcv-build-') as tmp:
-        with tarfile.open(sdist) as tar:
-            tar.extractall(tmp, filter='data')
+        extract_source(sdist, tmp)
         src = Path(tmp) / f'mmcv-{plan.mmcv_version}'
         setup_py = src / 'setup.py'
         setup_py.write_text(patch_setup_py(setup_py.read_text(), plan.cxx_std))

@@ -2,6 +2,7 @@
 import importlib.util
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,31 @@ def test_cached_sdist_with_wrong_hash_is_deleted_and_refused(tmp_path, monkeypat
     with pytest.raises(install_mmcv.InstallError, match='corrupt or tampered'):
         install_mmcv.fetch_source('2.1.0', tmp_path)
     assert not target.exists()
+
+
+@pytest.mark.parametrize('has_data_filter', [True, False])
+def test_source_unpacks_with_and_without_tarfiles_data_filter(tmp_path, monkeypatch,
+                                                               has_data_filter):
+    """Pythons before 3.10.12 / 3.11.4 have no ``filter`` argument (``TypeError`` if given)."""
+    source = tmp_path / 'mmcv-2.1.0'
+    source.mkdir()
+    (source / 'setup.py').write_text('# mmcv')
+    sdist = tmp_path / 'mmcv-2.1.0.tar.gz'
+    with tarfile.open(sdist, 'w:gz') as tar:
+        tar.add(source, arcname=source.name)
+    if not has_data_filter:
+        monkeypatch.delattr(tarfile, 'data_filter', raising=False)
+        monkeypatch.setattr(tarfile.TarFile, 'extractall', without_filter_argument(
+            tarfile.TarFile.extractall))
+    install_mmcv.extract_source(sdist, str(tmp_path / 'out'))
+    assert (tmp_path / 'out' / 'mmcv-2.1.0' / 'setup.py').read_text() == '# mmcv'
+
+
+def without_filter_argument(extractall):
+    """``TarFile.extractall`` as Python 3.11.2 has it: no ``filter`` keyword."""
+    def extractall_before_3_11_4(self, path='.', members=None, *, numeric_owner=False):
+        return extractall(self, path, members, numeric_owner=numeric_owner)
+    return extractall_before_3_11_4
 
 
 def test_dry_run_prints_decisions(capsys, tmp_path):
