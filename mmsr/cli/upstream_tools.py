@@ -140,4 +140,9 @@ def run_tool(name: str, argv: Sequence[str]) -> int:
         return run_cli(prog, main)
     finally:
         if dist.is_initialized() and known.launcher != 'none':
+            # The run's objects go first: the runner is kept alive by reference cycles, and its
+            # DDP wrapper by it, holding the process group. Left to the interpreter's exit, the
+            # group's threads outlive it, and a gloo process can abort there ('terminate called
+            # without an active exception').
+            gc.collect()
             dist.destroy_process_group()

@@ -13,6 +13,7 @@ import os
 import pickle
 import re
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -23,14 +24,17 @@ from mmsr.analysis import build_model
 from mmsr.cli.upstream_tools import upstream_tool
 from mmsr.datasets import make_cifar_layout
 from reference_runs import CIFAR_RUNNER, cifar_options, train
-from tool_runs import REPO, TOOLS, cityscapes_options, free_port, python, run
+from tool_runs import REPO, TOOLS, cityscapes_options, free_port, python, run, with_repo_path
+
+EXIT_REPORT = Path(__file__).resolve().parent / 'exit_report'
 
 
 @pytest.mark.xdist_group('fcn_dist_run')
 def test_fcn_sr_cityscapes_test_tools(fcn_dist_run, tmp_path):
     """A checkpoint of FCN + SR tested whole-image, by the stock mmseg test.py, by
     ``tools/dist_test.sh`` with 2 CPU processes, sliding-window and with the config's
-    multi-scale flip (``--tta``)."""
+    multi-scale flip (``--tta``). The 2 processes release their model wrapper, and so their
+    process group, before the interpreter's exit (``exit_report/sitecustomize.py``)."""
     config, checkpoint = fcn_dist_run.config, fcn_dist_run.work / 'iter_2.pth'
     options = ['--cfg-options', *fcn_dist_run.options]
     results = {}
@@ -49,8 +53,11 @@ def test_fcn_sr_cityscapes_test_tools(fcn_dist_run, tmp_path):
     log = run(['bash', TOOLS / 'dist_test.sh', config, checkpoint, '2', '--work-dir',
                tmp_path / 'dist', *options], tmp_path,
               env_extra={'PYTHON': sys.executable, 'PORT': str(free_port()), 'OMP_NUM_THREADS': '1',
-                         'CUDA_VISIBLE_DEVICES': ''})
+                         'CUDA_VISIBLE_DEVICES': '',
+                         'PYTHONPATH': os.pathsep.join([with_repo_path(), str(EXIT_REPORT)])})
     assert 'GPU number: 2' in log
+    alive = dict(re.findall(r'exit report: rank (\d): (\d+) DistributedDataParallel alive', log))
+    assert alive == {'0': '0', '1': '0'}, log[-3000:]
     results['dist'] = float(re.findall(r'mIoU: ([\d.]+)', log)[-1])
     # Our tool runs the stock script: same checkpoint, same data, same number; distributed
     # testing gathers both halves of the val set: the same number again.
