@@ -2,14 +2,12 @@
 has installed, a new environment that sees this one's packages, and mmsr's wheel."""
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import site
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import List
 
@@ -31,9 +29,9 @@ def run(args, cwd, expect_rc=0):
 @contextlib.contextmanager
 def building_from_the_repo():
     """Held while pip builds mmsr in the repository itself (its ``build/`` and
-    ``mmsr.egg-info``): the test lanes of ``make test`` run at the same time."""
-    name = hashlib.sha256(str(REPO).encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f'mmsr-build-{name}.lock', 'w') as lock:
+    ``mmsr.egg-info``): the test lanes of ``make test`` and their set-ups run at the same time.
+    The lock is on ``setup.py``, as ``tools/setup_env.sh`` takes it (``flock``)."""
+    with open(REPO / 'setup.py') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -69,15 +69,12 @@ echo "setup_env: [3/4] the rest of the stack (OpenMMLab packages, test tools)"
 "${pip[@]}" -r "$STACK"
 # mmsr itself with pip, as a user's `pip install -e .` installs it (setup.py develop: nothing of
 # mmsr's lands in site-packages but a link, which tests/test_install.py relies on).
-# It builds in the repository itself (build/, mmsr.egg-info): under the lock the install tests
-# take (tests/install_envs.py), as `make test` sets environments up while other lanes run.
+# It builds in the repository itself (build/, mmsr.egg-info): under a lock on setup.py, which
+# the install tests take too (tests/install_envs.py), as `make test` sets environments up while
+# other lanes run.
 echo "setup_env: [4/4] mmsr (editable)"
 lock=()
-if command -v flock >/dev/null; then
-  lock=(flock "$("$VENV/bin/python" -c 'import hashlib, os, tempfile
-name = hashlib.sha256(os.getcwd().encode()).hexdigest()[:16]
-print(os.path.join(tempfile.gettempdir(), f"mmsr-build-{name}.lock"))')")
-fi
+if command -v flock >/dev/null; then lock=(flock setup.py); fi
 ${lock[@]+"${lock[@]}"} "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
 echo "$want" > "$stamp"
 "$VENV/bin/python" -c "import $imports"'
